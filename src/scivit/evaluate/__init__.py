@@ -1,0 +1,1 @@
+"""Run trained models over data: metrics, plots, predictions and the HTML report."""

@@ -1,0 +1,76 @@
+"""Rebuild a trained classifier from a scivit checkpoint (or a run folder) for inference."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from torch import nn
+
+from scivit.checkpoint import CHECKPOINT_KEY, load_checkpoint_dict
+from scivit.errors import ModelError
+from scivit.models.classifier import build_classifier
+from scivit.recipe import Recipe, recipe_from_dict
+
+MODEL_PREFIX = "model."
+
+
+@dataclass
+class TrainedModel:
+    """A classifier in eval mode with everything needed to use its outputs."""
+
+    model: nn.Module
+    recipe: Recipe
+    label_names: list[str]
+    thresholds: np.ndarray
+    task: str
+    checkpoint: Path
+    info: dict[str, Any]
+
+
+def resolve_checkpoint(path: str | Path) -> Path:
+    """A checkpoint file, or the best (else last) checkpoint inside a run folder."""
+    path = Path(path)
+    if path.is_dir():
+        for name in ("best.ckpt", "last.ckpt"):
+            candidate = path / "checkpoints" / name
+            if candidate.is_file():
+                return candidate
+        raise ModelError(f"{path}: run folder holds no checkpoints/best.ckpt or last.ckpt")
+    return path
+
+
+def load_trained(path: str | Path) -> TrainedModel:
+    """Load weights, recipe, labels and thresholds; the model comes back in eval mode on CPU."""
+    checkpoint = resolve_checkpoint(path)
+    state = load_checkpoint_dict(checkpoint)
+    info = state.get(CHECKPOINT_KEY)
+    if not isinstance(info, dict) or "recipe" not in info:
+        raise ModelError(f"{checkpoint}: not a scivit checkpoint (no recipe inside)")
+    recipe = recipe_from_dict(info["recipe"], str(checkpoint))
+    label_names = list(info["label_names"])
+    model_cfg = recipe.model.model_copy(update={"pretrained": None})
+    model = build_classifier(model_cfg, len(label_names))
+    weights = {
+        key[len(MODEL_PREFIX) :]: value
+        for key, value in state["state_dict"].items()
+        if key.startswith(MODEL_PREFIX)
+    }
+    missing, unexpected = model.load_state_dict(weights, strict=False)
+    if missing or unexpected:
+        raise ModelError(
+            f"{checkpoint}: weights do not fit the recipe's model "
+            f"({len(missing)} missing, {len(unexpected)} unexpected keys)"
+        )
+    thresholds = np.asarray(info.get("thresholds", [0.5] * len(label_names)), dtype=np.float32)
+    return TrainedModel(
+        model=model.eval(),
+        recipe=recipe,
+        label_names=label_names,
+        thresholds=thresholds,
+        task=str(info.get("task", recipe.data.task)),
+        checkpoint=checkpoint,
+        info=info,
+    )

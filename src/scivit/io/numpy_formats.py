@@ -1,0 +1,109 @@
+"""NumPy `.npy` and `.npz` files: a 2-D array is one frame, a 3-D array (N, H, W) a stack.
+
+`.npy` files are memory-mapped, so one frame of a large stack is read without loading the rest.
+Pickled content (object arrays, or a file that is a pickle) is refused unless the caller passes
+`allow_pickle=True`, because unpickling runs code chosen by whoever wrote the file. The dtype
+is checked from the `.npy` header before anything is unpickled.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from scivit.errors import ReadError
+from scivit.io.source import FrameSource, reject_dataset
+
+SUFFIXES = ("npy", "npz")
+PICKLE_HINT = (
+    "loading pickled data can execute arbitrary code; "
+    "pass allow_pickle=True only for a file you trust"
+)
+
+
+class NumpySource(FrameSource):
+    """A 2-D or 3-D NumPy array (possibly memory-mapped)."""
+
+    def __init__(self, path: Path, array: np.ndarray, format_name: str, name: str | None) -> None:
+        label = f"{path}" if name is None else f"{path}:{name}"
+        if array.ndim not in (2, 3):
+            raise ReadError(
+                f"{label}: array has shape {array.shape}; expected 2-D (H, W) or 3-D (N, H, W)"
+            )
+        self.format = format_name
+        self._array = array
+        super().__init__(
+            path,
+            n_frames=1 if array.ndim == 2 else array.shape[0],
+            frame_shape=array.shape[-2:],
+            dtype=array.dtype,
+            dataset=name,
+        )
+
+    def read(self, index: int) -> tuple[np.ndarray, dict[str, Any]]:
+        pixels = self._array if self._array.ndim == 2 else self._array[index]
+        return np.asarray(pixels), {}
+
+
+def open_npy(path: Path, dataset: str | None, allow_pickle: bool) -> NumpySource:
+    """Open a `.npy` file, memory-mapped unless it holds (opted-in) pickled data."""
+    reject_dataset(path, dataset, ".npy")
+    with path.open("rb") as stream:
+        dtype = header_dtype(stream)
+    if dtype is not None and not dtype.hasobject:
+        return NumpySource(path, np.load(path, mmap_mode="r", allow_pickle=False), "npy", None)
+    if not allow_pickle:
+        raise ReadError(f"{path}: holds pickled data, not a plain array; {PICKLE_HINT}")
+    return NumpySource(path, _numeric(path, np.load(path, allow_pickle=True)), "npy", None)
+
+
+def open_npz(path: Path, dataset: str | None, allow_pickle: bool) -> NumpySource:
+    """Open the array `dataset` of a `.npz` archive (or its only array)."""
+    with np.load(path, allow_pickle=allow_pickle) as archive:
+        name = _member_name(path, archive.files, dataset)
+        member = f"{name}.npy" if f"{name}.npy" in archive.zip.namelist() else name
+        with archive.zip.open(member) as stream:
+            dtype = header_dtype(stream)
+        if dtype is not None and dtype.hasobject and not allow_pickle:
+            raise ReadError(f"{path}: array '{name}' holds pickled objects; {PICKLE_HINT}")
+        array = _numeric(path, archive[name]) if allow_pickle else archive[name]
+    return NumpySource(path, array, "npz", name)
+
+
+def header_dtype(stream: IO[bytes]) -> np.dtype | None:
+    """dtype declared by a `.npy` header, or None when the stream has no `.npy` header."""
+    try:
+        version = np.lib.format.read_magic(stream)
+    except ValueError:
+        return None
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(stream)[2]
+    return np.lib.format.read_array_header_2_0(stream)[2]
+
+
+def _member_name(path: Path, names: list[str], dataset: str | None) -> str:
+    if dataset is not None:
+        if dataset not in names:
+            raise ReadError(f"{path}: no array '{dataset}'; the archive has {', '.join(names)}")
+        return dataset
+    if not names:
+        raise ReadError(f"{path}: the archive holds no arrays")
+    if len(names) > 1:
+        raise ReadError(f"{path}: holds arrays {', '.join(names)}; pass dataset= one of them")
+    return names[0]
+
+
+def _numeric(path: Path, loaded: Any) -> np.ndarray:
+    """Opted-in unpickled content as a float64 array."""
+    if isinstance(loaded, np.ndarray) and loaded.dtype.hasobject and loaded.ndim == 0:
+        loaded = loaded.item()
+    if isinstance(loaded, np.ndarray) and not loaded.dtype.hasobject:
+        return loaded
+    try:
+        return np.asarray(loaded, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ReadError(
+            f"{path}: pickled content is a {type(loaded).__name__}, not a numeric array"
+        ) from None

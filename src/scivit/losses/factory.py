@@ -1,0 +1,41 @@
+"""The loss registry: losses are found by name and built from scalar options only.
+
+`build_loss("asl", gamma_neg=4.0)` looks the class up in `LOSSES` and checks every option
+against its signature, so a misspelt recipe key is a one-line ConfigError. Options are numbers,
+strings, booleans or lists of numbers, never a config object.
+"""
+
+from __future__ import annotations
+
+import inspect
+from numbers import Real
+from typing import Any
+
+from torch import nn
+
+from scivit.errors import ConfigError
+from scivit.registry import Registry
+
+LOSSES: Registry[type[nn.Module]] = Registry("loss")
+
+
+def build_loss(name: str, **scalars: Any) -> nn.Module:
+    """Build the loss called `name` with scalar options (per-class lists allowed)."""
+    cls = LOSSES.get(name)
+    accepted = set(inspect.signature(cls).parameters)
+    for key, value in scalars.items():
+        if key not in accepted:
+            options = ", ".join(sorted(accepted)) or "none"
+            raise ConfigError(f"loss '{name}' has no option '{key}'; options: {options}")
+        if not _is_scalar_option(value):
+            raise ConfigError(
+                f"loss option '{key}' must be a number, string, boolean or list of numbers, "
+                f"got {type(value).__name__}"
+            )
+    return cls(**scalars)
+
+
+def _is_scalar_option(value: Any) -> bool:
+    if value is None or isinstance(value, Real | str | bool):
+        return True
+    return isinstance(value, list | tuple) and all(isinstance(item, Real) for item in value)

@@ -1,0 +1,154 @@
+"""`train(recipe) -> TrainResult`: the library function behind `scivit train`.
+
+Builds the data module, the classifier and its adaptation, and a Lightning Trainer with best
+and last checkpoints, early stopping, CSV and TensorBoard logs and a progress bar; resumes from
+`last.ckpt` when the run folder already holds one; after fitting, tunes one decision threshold
+per label on the validation split and stores them inside the best checkpoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+from lightning.pytorch.callbacks import (
+    EarlyStopping,
+    LearningRateMonitor,
+    ModelCheckpoint,
+    TQDMProgressBar,
+)
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+from scivit.checkpoint import CHECKPOINT_KEY, load_checkpoint_dict, save_checkpoint_dict
+from scivit.data.datamodule import FrameDataModule
+from scivit.fileio import write_json, write_yaml
+from scivit.metrics.thresholds import tune_thresholds
+from scivit.models.adapters import trainable_fraction
+from scivit.models.classifier import build_classifier
+from scivit.provenance import provenance
+from scivit.recipe import Recipe
+from scivit.tasks.classify import ClassifyTask, summary_metrics
+from scivit.tasks.hardware import resolve_precision
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Where a finished run lives and what it reached on validation."""
+
+    run_dir: Path
+    best_checkpoint: Path
+    val_metrics: dict[str, Any]
+
+
+def run_directory(recipe: Recipe) -> Path:
+    """`train.out_dir/run_name`, the run name defaulting to the recipe name."""
+    return Path(recipe.train.out_dir) / (recipe.train.run_name or recipe.name)
+
+
+def build_trainer(recipe: Recipe, run_dir: Path, task_kind: str) -> L.Trainer:
+    """A Trainer with scivit's callbacks and loggers for `recipe`."""
+    cfg = recipe.train
+    monitor = cfg.monitor_metric(task_kind)  # type: ignore[arg-type]
+    callbacks: list[L.Callback] = [
+        ModelCheckpoint(
+            dirpath=run_dir / "checkpoints",
+            filename="best",
+            monitor=monitor,
+            mode="max",
+            save_last=True,
+            auto_insert_metric_name=False,
+        ),
+        LearningRateMonitor(logging_interval="step"),
+    ]
+    if cfg.early_stopping_patience is not None:
+        callbacks.append(
+            EarlyStopping(monitor=monitor, mode="max", patience=cfg.early_stopping_patience)
+        )
+    if cfg.progress_bar:
+        callbacks.append(TQDMProgressBar(refresh_rate=10))
+    loggers = [
+        CSVLogger(run_dir, name="logs", version=""),
+        TensorBoardLogger(run_dir, name="tensorboard", version=""),
+    ]
+    return L.Trainer(
+        default_root_dir=run_dir,
+        max_epochs=cfg.max_epochs,
+        accelerator=cfg.accelerator,
+        devices=cfg.devices,
+        strategy=cfg.strategy,
+        precision=resolve_precision(cfg.precision, cfg.accelerator),
+        gradient_clip_val=cfg.grad_clip,
+        accumulate_grad_batches=cfg.accumulate_grad_batches,
+        deterministic=cfg.deterministic,
+        log_every_n_steps=cfg.log_every_n_steps,
+        limit_train_batches=cfg.limit_train_batches,
+        limit_val_batches=cfg.limit_val_batches,
+        callbacks=callbacks,
+        logger=loggers,
+        enable_progress_bar=cfg.progress_bar,
+        enable_model_summary=False,
+    )
+
+
+def train(recipe: Recipe) -> TrainResult:
+    """Train `recipe`, resuming if its run folder holds a `last.ckpt`; return the result."""
+    L.seed_everything(recipe.train.seed, workers=True, verbose=False)
+    datamodule = FrameDataModule(recipe.data)
+    datamodule.setup("fit")
+    model = build_classifier(recipe.model, datamodule.num_labels)
+    task = ClassifyTask(
+        model,
+        datamodule.label_names,
+        recipe.data.task,
+        recipe.train,
+        layer_decay=recipe.model.adapt.layer_decay,
+    )
+    run_dir = run_directory(recipe)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    record = {
+        **recipe.model_dump(mode="json"),
+        "provenance": provenance(recipe.train.seed, datamodule.manifest.sha256),
+    }
+    write_yaml(run_dir / "config.yaml", record)
+    task.checkpoint_extras = {
+        "recipe": recipe.model_dump(mode="json"),
+        "label_names": datamodule.label_names,
+        "provenance": record["provenance"],
+        "trainable_fraction": trainable_fraction(model),
+    }
+    trainer = build_trainer(recipe, run_dir, recipe.data.task)
+    last = run_dir / "checkpoints" / "last.ckpt"
+    trainer.fit(task, datamodule=datamodule, ckpt_path=str(last) if last.is_file() else None)
+    best = _best_checkpoint(run_dir)
+    val_metrics = finalize_thresholds(best, task, trainer, datamodule)
+    write_json(run_dir / "val_metrics.json", val_metrics)
+    return TrainResult(run_dir=run_dir, best_checkpoint=best, val_metrics=val_metrics)
+
+
+def _best_checkpoint(run_dir: Path) -> Path:
+    best = run_dir / "checkpoints" / "best.ckpt"
+    return best if best.is_file() else run_dir / "checkpoints" / "last.ckpt"
+
+
+def finalize_thresholds(
+    checkpoint: Path, task: ClassifyTask, trainer: L.Trainer, datamodule: FrameDataModule
+) -> dict[str, Any]:
+    """Load the best weights, tune per-label thresholds on validation, store them in the file."""
+    state = load_checkpoint_dict(checkpoint)
+    task.load_state_dict(state["state_dict"])
+    batches = trainer.predict(task, dataloaders=datamodule.val_dataloader())
+    probs = torch.cat(batches).numpy()
+    targets = datamodule.manifest.targets[datamodule.split_indices["val"]]
+    thresholds = (
+        tune_thresholds(probs, targets)
+        if task.task_kind == "multilabel"
+        else np.full(len(task.label_names), 0.5)
+    )
+    state["state_dict"]["thresholds"] = torch.as_tensor(thresholds, dtype=torch.float32)
+    state[CHECKPOINT_KEY]["thresholds"] = [float(t) for t in thresholds]
+    save_checkpoint_dict(state, checkpoint)
+    return summary_metrics(probs, targets, task.task_kind, task.label_names, thresholds)
