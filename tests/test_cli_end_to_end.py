@@ -57,9 +57,9 @@ def test_train_writes_run_folder(workspace):
     assert config["provenance"]["packages"]["torch"].startswith("2.14.1")
     assert (run / "checkpoints" / "best.ckpt").is_file()
     assert (run / "checkpoints" / "last.ckpt").is_file()
-    epochs = {row["epoch"] for row in read_csv(run / "logs" / "metrics.csv")}
+    epochs = {row["epoch"] for row in read_csv(run / "logs" / "version_0" / "metrics.csv")}
     assert {"0", "1"} <= epochs
-    assert list((run / "tensorboard").glob("events.out.tfevents.*"))
+    assert list((run / "tensorboard" / "version_0").glob("events.out.tfevents.*"))
     state = torch.load(run / "checkpoints" / "best.ckpt", weights_only=True)
     thresholds = np.array(state["scivit"]["thresholds"])
     assert thresholds.shape == (17,) and np.all((thresholds > 0) & (thresholds < 1))
@@ -68,14 +68,13 @@ def test_train_writes_run_folder(workspace):
 
 def test_train_resumes_from_last_checkpoint(workspace):
     root, manifest, run = workspace
-    before = read_csv(run / "logs" / "metrics.csv")
     code = main(["train", "scatter-resnet34", *tiny_overrides(root, manifest),
                  "train.max_epochs=3"])
     assert code == 0
-    epochs = [int(row["epoch"]) for row in read_csv(run / "logs" / "metrics.csv")
-              if row["epoch"]]
-    assert max(epochs) == 2
-    assert len(read_csv(run / "logs" / "metrics.csv")) > len(before)
+    resumed = read_csv(run / "logs" / "version_1" / "metrics.csv")
+    resumed_epochs = {int(row["epoch"]) for row in resumed if row["epoch"]}
+    assert max(resumed_epochs) == 2 and 0 not in resumed_epochs
+    assert read_csv(run / "logs" / "version_0" / "metrics.csv")
 
 
 def test_evaluate_writes_metrics_figures_and_report(workspace, capsys):

@@ -8,6 +8,7 @@ per label on the validation split and stores them inside the best checkpoint.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,10 +71,7 @@ def build_trainer(recipe: Recipe, run_dir: Path, task_kind: str) -> L.Trainer:
         )
     if cfg.progress_bar:
         callbacks.append(TQDMProgressBar(refresh_rate=10))
-    loggers = [
-        CSVLogger(run_dir, name="logs", version=""),
-        TensorBoardLogger(run_dir, name="tensorboard", version=""),
-    ]
+    loggers = [CSVLogger(run_dir, name="logs"), TensorBoardLogger(run_dir, name="tensorboard")]
     return L.Trainer(
         default_root_dir=run_dir,
         max_epochs=cfg.max_epochs,
@@ -94,8 +92,24 @@ def build_trainer(recipe: Recipe, run_dir: Path, task_kind: str) -> L.Trainer:
     )
 
 
+LIBRARY_NOISE = (
+    r"Checkpoint directory .* exists and is not empty",
+    r".*smaller than the logging interval.*",
+    r".*treespec, LeafSpec.*",
+    r".*does not have many workers which may be a bottleneck.*",
+)
+
+
+def silence_library_noise() -> None:
+    """Hide Lightning warnings that say nothing actionable about a scivit run (each attempt of
+    a resumed run logs into its own `version_N` folder, so re-using folders is expected)."""
+    for pattern in LIBRARY_NOISE:
+        warnings.filterwarnings("ignore", message=pattern)
+
+
 def train(recipe: Recipe) -> TrainResult:
     """Train `recipe`, resuming if its run folder holds a `last.ckpt`; return the result."""
+    silence_library_noise()
     L.seed_everything(recipe.train.seed, workers=True, verbose=False)
     datamodule = FrameDataModule(recipe.data)
     datamodule.setup("fit")
