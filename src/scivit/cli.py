@@ -123,15 +123,17 @@ def cmd_predict(args: argparse.Namespace, _: list[str]) -> int:
 
 def cmd_inspect(args: argparse.Namespace, _: list[str]) -> int:
     from scivit.describe import format_inspection
-    from scivit.io import inspect_file
+    from scivit.io import inspect_file, read_image
 
     failed = 0
     for path in args.files:
         try:
-            print(format_inspection(inspect_file(path, dataset=args.dataset)))
+            info = inspect_file(path, dataset=args.dataset)
+            print(format_inspection(info))
+            read_image(path, frame=0 if info["n_frames"] > 1 else None, dataset=args.dataset)
         except ScivitError as err:
             failed += 1
-            print(f"scivit: error: {err}", file=sys.stderr)
+            print(f"scivit: error: {one_line(err)}", file=sys.stderr)
     return 0 if not failed else (EXIT_ERROR if failed == len(args.files) else EXIT_PARTIAL)
 
 

@@ -78,7 +78,9 @@ def test_shards_are_nexus(dataset):
 
 
 def test_same_seed_same_data_for_any_worker_count(dataset, tmp_path):
-    again = simulate_scattering(tmp_path, 10, seed=7, workers=2, size=32, frames_per_shard=3, progress=False)
+    again = simulate_scattering(
+        tmp_path, 10, seed=7, workers=2, size=32, frames_per_shard=3, progress=False
+    )
     assert [row["labels"] for row in _rows(again)] == [row["labels"] for row in _rows(dataset)]
     np.testing.assert_array_equal(_frames(again), _frames(dataset))
     other = simulate_scattering(tmp_path / "other", 10, seed=8, size=32, progress=False)
@@ -86,7 +88,9 @@ def test_same_seed_same_data_for_any_worker_count(dataset, tmp_path):
 
 
 def test_tiff_and_unlabelled(tmp_path):
-    manifest = simulate_scattering(tmp_path, 3, size=32, fmt="tiff", unlabelled=True, progress=False)
+    manifest = simulate_scattering(
+        tmp_path, 3, size=32, fmt="tiff", unlabelled=True, progress=False
+    )
     rows = _rows(manifest)
     assert list(rows[0]) == ["path", "frame", "group", "beam_center_x", "beam_center_y"]
     image = tifffile.imread(tmp_path / rows[0]["path"])
@@ -167,7 +171,11 @@ def test_tags_follow_the_scene(many_frames):
         if "Halo" in frame.tags:
             assert "halo" in kinds
         stop = scene["instrument"]["beamstop"]["kind"]
-        for kind, tag in (("circular", "Circular Beamstop"), ("linear", "Linear beamstop"), ("wedge", "Wedge beamstop")):
+        for kind, tag in (
+            ("circular", "Circular Beamstop"),
+            ("linear", "Linear beamstop"),
+            ("wedge", "Wedge beamstop"),
+        ):
             if tag in frame.tags:
                 assert stop == kind
         assert not {"Weak scattering", "Strong scattering"} <= set(frame.tags)

@@ -4,12 +4,14 @@ Frames come in sample groups: 1-4 frames recorded from one scene (same sample an
 different exposure and detector position), so a split that keeps groups together has no
 leakage. Every random draw is seeded from `numpy.random.SeedSequence(seed)` by group and frame
 index, so the dataset is identical whatever the number of worker processes. Work is split in
-shards, one task per shard; a frame that fails is reported (count and first error on stderr)
-and the others are still written. The manifest is written last.
+shards, one task per shard, in freshly spawned processes (forking after pyFAI and sasmodels
+have started their thread pools can deadlock); a frame that fails is reported (count and first
+error on stderr) and the others are still written. The manifest is written last.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -189,7 +191,8 @@ def _results(
     if workers == 1 or len(tasks) == 1:
         yield from map(run_shard, tasks)
         return
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
         yield from pool.map(run_shard, tasks)
 
 

@@ -103,7 +103,7 @@ def peak_visible(peak: Peak, term: Term, grid: np.ndarray, expected: Expected) -
         return False
     excess = np.interp(expected.q[band], grid, peak.excess) * expected.scale[band]
     excess = excess * term.texture(expected.chi[band])
-    rest = expected.total[band] - excess
+    rest = np.clip(expected.total[band] - excess, 0.0, None)
     significant = (excess >= 4.0 * np.sqrt(rest + 1.0)) & (excess >= 0.15 * rest) & (excess >= 2.0)
     return int(significant.sum()) >= max(6, expected.q.shape[0] // 10)
 
@@ -119,7 +119,7 @@ def diffuse_visible(term: Term, grid: np.ndarray, expected: Expected) -> bool:
     )
     counts = np.interp(expected.q[half], grid, term.curve) * expected.scale[half]
     counts = counts * term.texture(expected.chi[half])
-    rest = expected.total[half] - counts
+    rest = np.clip(expected.total[half] - counts, 0.0, None)
     significant = (counts >= 3.0 * np.sqrt(rest + 1.0)) & (counts >= 0.5 * rest) & (counts >= 2.0)
     return bool(significant.sum() >= 0.05 * max(int(half.sum()), 1))
 

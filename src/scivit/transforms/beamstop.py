@@ -21,7 +21,7 @@ from scipy import ndimage
 from scivit.errors import ConfigError
 from scivit.transforms.base import Transform
 from scivit.transforms.geometry import Geometry, as_geometry, radius_map, resolve_center
-from scivit.transforms.masks import fitted_mask, load_mask
+from scivit.transforms.masks import fitted_mask, load_mask, mask_origin
 from scivit.transforms.sample import Sample, check_sample, merge_masks, updated
 
 STAT_STRIDE_PIXELS = 16384
@@ -58,6 +58,7 @@ class MaskBeamstop(Transform):
         if search_radius < 0 or smooth < 0 or dilate < 0:
             raise ConfigError(f"{self.name}: search_radius, smooth and dilate must be >= 0")
         self.mask = load_mask(mask, self.name)
+        self.mask_origin = mask_origin(mask, self.name)
         self.auto = auto
         self.threshold = threshold
         self.search_radius = search_radius
@@ -67,7 +68,7 @@ class MaskBeamstop(Transform):
 
     def __call__(self, sample: Sample) -> Sample:
         shape = check_sample(sample, self.name)
-        mask = merge_masks(sample.get("mask"), fitted_mask(self.mask, shape, self.name))
+        mask = merge_masks(sample.get("mask"), fitted_mask(self.mask, shape, self.mask_origin))
         if self.auto:
             center = resolve_center(self.geometry, sample, self.name)
             invalid = np.zeros(shape, dtype=bool) if mask is None else mask

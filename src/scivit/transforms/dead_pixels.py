@@ -19,7 +19,7 @@ import numpy as np
 
 from scivit.errors import ConfigError
 from scivit.transforms.base import Transform
-from scivit.transforms.masks import fitted_mask, load_mask
+from scivit.transforms.masks import fitted_mask, load_mask, mask_origin
 from scivit.transforms.median import median3x3
 from scivit.transforms.sample import Sample, check_sample, merge_masks, updated
 
@@ -51,12 +51,13 @@ class FixDeadPixels(Transform):
         if threshold <= 0:
             raise ConfigError(f"{self.name}: threshold must be positive, got {threshold}")
         self.mask = load_mask(mask, self.name)
+        self.mask_origin = mask_origin(mask, self.name)
         self.detect_outliers = detect_outliers
         self.threshold = threshold
 
     def __call__(self, sample: Sample) -> Sample:
         shape = check_sample(sample, self.name)
-        known = fitted_mask(self.mask, shape, self.name)
+        known = fitted_mask(self.mask, shape, self.mask_origin)
         invalid = sample.get("mask")
         unusable = np.zeros(shape, dtype=bool) if invalid is None else invalid
         channels, lost = [], []
