@@ -157,4 +157,4 @@ def test_train_bad_input_is_one_line(workspace, capsys, overrides, message):
 def test_simulate_unknown_option_suggests(tmp_path, capsys):
     code = main(["simulate", "scattering", "--out", str(tmp_path), "--n", "4", "--sise", "64"])
     assert code == 2
-    assert "--size" in capsys.readouterr().err
+    assert "unknown option 'sise'; did you mean 'size'" in capsys.readouterr().err

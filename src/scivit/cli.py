@@ -7,7 +7,6 @@ Every user-caused problem surfaces as one line, `scivit: error: ...`, and exit s
 from __future__ import annotations
 
 import argparse
-import inspect as pyinspect
 import logging
 import sys
 import warnings
@@ -16,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from scivit.config import parse_scalar
-from scivit.errors import ConfigError, ScivitError, unknown_name_message
+from scivit.errors import ConfigError, ScivitError
+from scivit.registry import check_options
 
 EXIT_ERROR = 2
 EXIT_PARTIAL = 1
@@ -24,7 +24,6 @@ EXIT_PARTIAL = 1
 
 def extra_options(tokens: Sequence[str], function: Any, command: str) -> dict[str, Any]:
     """Turn `--some-option value` tokens into keyword arguments accepted by `function`."""
-    accepted = set(pyinspect.signature(function).parameters)
     options: dict[str, Any] = {}
     items = list(tokens)
     while items:
@@ -32,16 +31,10 @@ def extra_options(tokens: Sequence[str], function: Any, command: str) -> dict[st
         if not token.startswith("--"):
             raise ConfigError(f"{command}: unexpected argument '{token}'")
         key, sep, value = token[2:].partition("=")
-        key = key.replace("-", "_")
-        if key not in accepted:
-            raise ConfigError(
-                unknown_name_message(
-                    f"option of {command}", f"--{key}", [f"--{a}" for a in sorted(accepted)]
-                )
-            )
         if not sep:
             value = items.pop(0) if items and not items[0].startswith("--") else "true"
-        options[key] = parse_scalar(value)
+        options[key.replace("-", "_")] = parse_scalar(value)
+    check_options(function, [*options, "n", "seed", "workers"], command, given=1)
     return options
 
 
@@ -208,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="simulate, train, evaluate: the whole job on default data")
     p.add_argument("--out", default="scivit-demo", help="demo folder")
     p.add_argument("--n", type=int, default=3000, help="frames to simulate")
+    p.add_argument("--size", type=int, default=128, help="simulated frame size in pixels")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--recipe", default="scatter-demo")
     p.add_argument("overrides", nargs="*", help="dotted recipe overrides")

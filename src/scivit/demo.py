@@ -20,14 +20,15 @@ def run_demo(
     workers: int = 2,
     recipe: str = "scatter-demo",
     overrides: list[str] | None = None,
+    size: int = 128,
 ) -> EvaluationResult:
     """Run the whole job on simulated data and return the test-split evaluation."""
     start = time.perf_counter()
     data_dir = out / "data"
     manifest = data_dir / "manifest.csv"
     if not manifest.is_file():
-        print(f"[1/3] simulating {n} scattering frames into {data_dir}")
-        SIMULATORS.get("scattering")(data_dir, n=n, seed=0, workers=workers)
+        print(f"[1/3] simulating {n} scattering frames of {size}x{size} px into {data_dir}")
+        SIMULATORS.get("scattering")(data_dir, n=n, seed=0, workers=workers, size=size)
     else:
         print(f"[1/3] using the frames already in {data_dir}")
     print(f"[2/3] training recipe '{recipe}'")

@@ -7,10 +7,11 @@ suggests the closest valid one (in the manner of timm's `register_model` and MON
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
+import inspect
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Generic, TypeVar
 
-from scivit.errors import ConfigError, unknown_name_message
+from scivit.errors import ConfigError, closest, unknown_name_message
 
 T = TypeVar("T")
 
@@ -48,6 +49,12 @@ class Registry(Generic[T]):
         except KeyError:
             raise ConfigError(unknown_name_message(self.kind, name, self._entries)) from None
 
+    def build(self, name: str, *args: Any, **options: Any) -> Any:
+        """Call the entry `name` with `args` and keyword `options`, checked by `check_options`."""
+        factory = self.get(name)
+        check_options(factory, options, f"{self.kind} '{name}'", given=len(args))
+        return factory(*args, **options)
+
     def names(self) -> list[str]:
         """All registered names, sorted."""
         return sorted(self._entries)
@@ -60,3 +67,23 @@ class Registry(Generic[T]):
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def check_options(
+    factory: Callable[..., Any], options: Iterable[str], what: str, given: int = 0
+) -> None:
+    """Unknown keyword options (with the closest valid name) and missing required ones become
+    one-line ConfigErrors; the first `given` parameters are supplied positionally by the caller."""
+    parameters = list(inspect.signature(factory).parameters.values())[given:]
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return
+    names = [p.name for p in parameters]
+    options = set(options)
+    for key in sorted(options):
+        if key not in names:
+            guess = closest(key, names)
+            hint = f"; did you mean '{guess}'?" if guess else f"; options: {', '.join(names)}"
+            raise ConfigError(f"{what}: unknown option '{key}'{hint}")
+    for parameter in parameters:
+        if parameter.default is inspect.Parameter.empty and parameter.name not in options:
+            raise ConfigError(f"{what}: missing option '{parameter.name}'")

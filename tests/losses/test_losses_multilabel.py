@@ -84,7 +84,7 @@ def test_losses_have_gradients():
 @pytest.mark.parametrize(
     ("name", "options", "match"),
     [
-        ("focal", {"gama": 2.0}, "loss 'focal' has no option 'gama'"),
+        ("focal", {"gama": 2.0}, "loss 'focal': unknown option 'gama'; did you mean 'gamma'"),
         ("focal", {"alpha": 1.5}, "loss option 'alpha' must be in"),
         ("focal", {"gamma": -1.0}, "loss option 'gamma' must be in"),
         ("bce", {"pos_weight": [1.0, -2.0]}, "'pos_weight' must be a non-empty list of positive"),

@@ -69,5 +69,5 @@ def test_bad_model_sections(data, match):
 
 def test_linear_head_refuses_hidden_layers():
     cfg = ModelConfig(backbone="resnet18", head={"name": "linear", "hidden": [8]})
-    with pytest.raises(ConfigError, match="head 'linear' has no option 'hidden'"):
+    with pytest.raises(ConfigError, match="head 'linear': unknown option 'hidden'"):
         build_classifier(cfg, num_outputs=2)

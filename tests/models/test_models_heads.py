@@ -40,5 +40,5 @@ def test_unknown_head_suggests_the_closest():
 
 
 def test_unknown_option_is_named():
-    with pytest.raises(ConfigError, match="head 'linear' has no option 'hidden'"):
+    with pytest.raises(ConfigError, match="head 'linear': unknown option 'hidden'"):
         build_head("linear", 16, 3, hidden=[8])

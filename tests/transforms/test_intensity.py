@@ -52,3 +52,19 @@ def test_standardize_constant_and_fully_masked_warn_without_nan():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Standardize()(make_sample(np.arange(4.0).reshape(2, 2)))
+
+
+def test_standardize_with_fixed_statistics_keeps_absolute_level():
+    bright = make_sample(np.full((4, 4), 9.0))
+    dim = make_sample(np.full((4, 4), 3.0), mask=np.eye(4, dtype=bool))
+    fixed = Standardize(mean=1.0, std=2.0)
+    assert np.allclose(fixed(bright)["image"], 4.0)
+    out = fixed(dim)["image"][0]
+    assert np.allclose(out[~np.eye(4, dtype=bool)], 1.0) and np.all(out[np.eye(4, dtype=bool)] == 0)
+
+
+def test_standardize_needs_both_fixed_statistics():
+    with pytest.raises(ConfigError, match="both mean and std"):
+        Standardize(mean=1.0)
+    with pytest.raises(ConfigError, match="std must be positive"):
+        Standardize(mean=0.0, std=0.0)

@@ -111,8 +111,7 @@ def frame_png(image: np.ndarray, mask: np.ndarray | None = None, size: float = 2
 
     data = np.log1p(np.clip(np.nan_to_num(image.astype(np.float64)), 0, None))
     shown = np.ma.masked_array(data, mask=mask) if mask is not None else data
-    cmap = matplotlib.colormaps["inferno"].copy()
-    cmap.set_bad("0.5")
+    cmap = matplotlib.colormaps["inferno"].with_extremes(bad="0.5")
     fig, axis = plt.subplots(figsize=(size, size))
     axis.imshow(shown, cmap=cmap, interpolation="nearest")
     axis.axis("off")

@@ -7,14 +7,12 @@ one-line ConfigError.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 from torch import nn
 
-from scivit.errors import ConfigError
 from scivit.registry import Registry
 
 HEADS: Registry[type[nn.Module]] = Registry("head")
@@ -59,11 +57,4 @@ class MLPHead(nn.Module):
 
 def build_head(name: str, in_features: int, num_outputs: int, **kwargs: Any) -> nn.Module:
     """Build the head called `name`; unknown names and options raise a ConfigError."""
-    cls = HEADS.get(name)
-    accepted = set(inspect.signature(cls).parameters) - {"in_features", "num_outputs"}
-    for key in kwargs:
-        if key not in accepted:
-            raise ConfigError(
-                f"head '{name}' has no option '{key}'; options: {', '.join(sorted(accepted))}"
-            )
-    return cls(in_features, num_outputs, **kwargs)
+    return HEADS.build(name, in_features, num_outputs, **kwargs)

@@ -59,7 +59,6 @@ class FrameGeometry:
     solid_angle: np.ndarray
     polarization: np.ndarray
     gaps: np.ndarray
-    pixel_m: float
 
 
 def gap_mask(layout: Layout, size: int, crop: float, offset: tuple[float, float]) -> np.ndarray:
@@ -145,7 +144,6 @@ def frame_geometry(
         solid_angle=geometry.solidAngleArray(shape),
         polarization=geometry.polarization(shape, factor=polarization_factor),
         gaps=gaps,
-        pixel_m=float(geometry.detector.pixel1),
     )
 
 

@@ -147,7 +147,8 @@ def simulate_scattering(
         out_dir: folder for shards (or `frames/*.tif`) and `manifest.csv`; created if needed.
         n: number of frames.
         seed: dataset seed; the same seed gives the same frames and tags for any `workers`.
-        workers: processes rendering shards in parallel.
+        workers: processes rendering shards in parallel (spawned: a script that calls this
+            with workers > 1 must do so under `if __name__ == "__main__":`).
         size: frame side in pixels (at least 32).
         fmt: "h5" (NeXus shards) or "tiff" (one file per frame).
         frames_per_shard: frames per HDF5 shard, and per parallel task.

@@ -123,7 +123,23 @@ def rotate_sample(sample: Sample, angle: float, center: tuple[float, float]) -> 
     return updated(sample, image=image.astype(np.float32, copy=False), mask=moved)
 
 
-class RandIntensityScale(RandomTransform):
+class _LogUniformFactor(RandomTransform):
+    """A random transform driven by one factor drawn log-uniformly from [low, high]."""
+
+    def __init__(self, low: float, high: float, prob: float, seed: int | None) -> None:
+        if not 0 < low <= high:
+            raise ConfigError(f"{self.name}: need 0 < low <= high, got {low}, {high}")
+        super().__init__(prob, seed)
+        self.low = low
+        self.high = high
+
+    def _draw(self) -> tuple[bool, float]:
+        """Whether to apply, and the factor (both drawn every call, so streams stay aligned)."""
+        apply = self._draw_apply()
+        return apply, math.exp(self.rng.uniform(math.log(self.low), math.log(self.high)))
+
+
+class RandIntensityScale(_LogUniformFactor):
     """Multiply the intensities by a factor drawn log-uniformly from [low, high].
 
     Args:
@@ -136,22 +152,17 @@ class RandIntensityScale(RandomTransform):
     def __init__(
         self, low: float = 0.5, high: float = 2.0, prob: float = 1.0, seed: int | None = None
     ) -> None:
-        if not 0 < low <= high:
-            raise ConfigError(f"{self.name}: need 0 < low <= high, got {low}, {high}")
-        super().__init__(prob, seed)
-        self.low = low
-        self.high = high
+        super().__init__(low, high, prob, seed)
 
     def __call__(self, sample: Sample) -> Sample:
         check_sample(sample, self.name)
-        apply = self._draw_apply()
-        factor = math.exp(self.rng.uniform(math.log(self.low), math.log(self.high)))
+        apply, factor = self._draw()
         if not apply:
             return updated(sample)
         return updated(sample, image=sample["image"] * np.float32(factor))
 
 
-class RandPoisson(RandomTransform):
+class RandPoisson(_LogUniformFactor):
     """Resample counts as if recorded with a shorter exposure, keeping the mean intensity.
 
     A relative exposure ``e`` is drawn log-uniformly from [low, high] and each pixel becomes
@@ -169,16 +180,11 @@ class RandPoisson(RandomTransform):
     def __init__(
         self, low: float = 0.1, high: float = 1.0, prob: float = 1.0, seed: int | None = None
     ) -> None:
-        if not 0 < low <= high:
-            raise ConfigError(f"{self.name}: need 0 < low <= high, got {low}, {high}")
-        super().__init__(prob, seed)
-        self.low = low
-        self.high = high
+        super().__init__(low, high, prob, seed)
 
     def __call__(self, sample: Sample) -> Sample:
         check_sample(sample, self.name)
-        apply = self._draw_apply()
-        exposure = math.exp(self.rng.uniform(math.log(self.low), math.log(self.high)))
+        apply, exposure = self._draw()
         if not apply:
             return updated(sample)
         counts = self.rng.poisson(np.maximum(sample["image"], 0).astype(np.float64) * exposure)

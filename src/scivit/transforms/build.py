@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from scivit.errors import ConfigError, closest
+from scivit.errors import ConfigError
 from scivit.registry import Registry
 from scivit.transforms.base import Compose
 from scivit.transforms.sample import Sample
@@ -27,20 +26,5 @@ def build_transform(spec: Mapping[str, Any], position: int = 0) -> Callable[[Sam
     """One transform from ``{"name": registered_name, **options}``."""
     if not isinstance(spec, Mapping) or "name" not in spec:
         raise ConfigError(f"transforms[{position}]: each entry needs a 'name', got {spec!r}")
-    name = spec["name"]
-    factory = TRANSFORMS.get(name)
     options = {key: value for key, value in spec.items() if key != "name"}
-    _check_options(name, factory, options)
-    return factory(**options)
-
-
-def _check_options(name: str, factory: Callable[..., Any], options: dict[str, Any]) -> None:
-    parameters = inspect.signature(factory).parameters
-    for key in options:
-        if key not in parameters:
-            guess = closest(key, list(parameters))
-            hint = f"; did you mean '{guess}'?" if guess else ""
-            raise ConfigError(f"transform '{name}': unknown option '{key}'{hint}")
-    for key, parameter in parameters.items():
-        if parameter.default is inspect.Parameter.empty and key not in options:
-            raise ConfigError(f"transform '{name}': missing option '{key}'")
+    return TRANSFORMS.build(spec["name"], **options)

@@ -62,11 +62,25 @@ class ClipPercentile(Transform):
 
 
 class Standardize(Transform):
-    """Zero mean and unit standard deviation over valid pixels, per channel.
+    """Zero mean and unit standard deviation over valid pixels, per channel — or, when `mean`
+    and `std` are given, the fixed map ``(x - mean) / std`` for every frame.
 
-    Masked pixels become 0 (the mean). A channel without spread (constant, or with no valid
-    pixel) becomes all zeros and a warning names it.
+    Per-frame statistics make frames of any exposure look alike; a fixed map keeps the absolute
+    level, which tags such as weak/strong scattering or high background are about. Masked
+    pixels become 0 (the per-frame mean, or `mean` for the fixed map). A channel without spread
+    (constant, or with no valid pixel) becomes all zeros and a warning names it.
+
+    Args:
+        mean: fixed value subtracted from every frame (with `std`), or None for per-frame.
+        std: fixed positive divisor (with `mean`), or None for per-frame.
     """
+
+    def __init__(self, mean: float | None = None, std: float | None = None) -> None:
+        if (mean is None) != (std is None):
+            raise ConfigError(f"{self.name}: give both mean and std, or neither")
+        if std is not None and not std > 0:
+            raise ConfigError(f"{self.name}: std must be positive, got {std}")
+        self.fixed = None if mean is None else (np.float32(mean), np.float32(std))
 
     def __call__(self, sample: Sample) -> Sample:
         check_sample(sample, self.name)
@@ -77,6 +91,11 @@ class Standardize(Transform):
         return updated(sample, image=np.stack(channels))
 
     def _standardize(self, channel: np.ndarray, mask: np.ndarray | None, index: int) -> np.ndarray:
+        if self.fixed is not None:
+            result = (channel - self.fixed[0]) / self.fixed[1]
+            if mask is not None:
+                result[mask] = 0.0
+            return result.astype(np.float32, copy=False)
         values = channel if mask is None else channel[~mask]
         std = float(values.std(dtype=np.float64)) if values.size else 0.0
         if std == 0.0 or not np.isfinite(std):
