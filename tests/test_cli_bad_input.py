@@ -121,3 +121,12 @@ def test_train_mask_of_wrong_shape_is_one_line(files, tmp_path, capsys):
     assert code == 2
     lines = [line for line in error_lines(capsys) if "warning" not in line]
     assert len(lines) == 1 and "mask.npy" in lines[0] and "(8, 8)" in lines[0], lines
+
+
+def test_inspect_pickled_file_with_explicit_opt_in(tmp_path, capsys):
+    path = tmp_path / "objects.npy"
+    np.save(path, np.arange(64, dtype=float).reshape(8, 8).astype(object), allow_pickle=True)
+    assert main(["inspect", str(path)]) == 2
+    assert "pickle" in capsys.readouterr().err
+    assert main(["inspect", "--allow-pickle", str(path)]) == 0
+    assert "max: 63" in capsys.readouterr().out

@@ -56,7 +56,7 @@ def open_npy(path: Path, dataset: str | None, allow_pickle: bool) -> NumpySource
         return NumpySource(path, np.load(path, mmap_mode="r", allow_pickle=False), "npy", None)
     if not allow_pickle:
         raise ReadError(f"{path}: holds pickled data, not a plain array; {PICKLE_HINT}")
-    return NumpySource(path, _numeric(path, np.load(path, allow_pickle=True)), "npy", None)
+    return NumpySource(path, _numeric(path, np.load(path, allow_pickle=allow_pickle)), "npy", None)
 
 
 def open_npz(path: Path, dataset: str | None, allow_pickle: bool) -> NumpySource:

@@ -18,6 +18,7 @@ from scivit.transforms.radial import (
     radial_bins,
     radial_profile,
 )
+from scivit.transforms.polar import PolarRemap
 from scivit.transforms.resize import Resize
 from scivit.transforms.sample import Sample, check_sample, make_sample
 from scivit.transforms.tensor import ToTensor
@@ -28,6 +29,7 @@ for _name, _transform in {
     "log": LogIntensity,
     "clip_percentile": ClipPercentile,
     "radial_normalize": RadialNormalize,
+    "polar": PolarRemap,
     "standardize": Standardize,
     "resize": Resize,
     "to_tensor": ToTensor,
@@ -46,6 +48,7 @@ __all__ = [
     "Geometry",
     "LogIntensity",
     "MaskBeamstop",
+    "PolarRemap",
     "RadialBins",
     "RadialNormalize",
     "RadialProfile",
