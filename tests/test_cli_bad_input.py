@@ -44,19 +44,30 @@ def files(tmp_path):
     truncated.write_bytes(stack.read_bytes()[: stack.stat().st_size // 2])
     pickled = tmp_path / "pickled.npy"
     np.save(pickled, np.array([np.zeros((4, 4)), 1.0], dtype=object), allow_pickle=True)
-    return {"good": good, "nan": nan, "inf": inf, "constant": constant, "empty": empty,
-            "stack": stack, "truncated": truncated, "pickled": pickled,
-            "missing": tmp_path / "missing.cbf"}
+    return {
+        "good": good,
+        "nan": nan,
+        "inf": inf,
+        "constant": constant,
+        "empty": empty,
+        "stack": stack,
+        "truncated": truncated,
+        "pickled": pickled,
+        "missing": tmp_path / "missing.cbf",
+    }
 
 
-@pytest.mark.parametrize("name, words", [
-    ("missing", ["missing.cbf"]),
-    ("empty", ["empty.edf"]),
-    ("truncated", ["truncated.h5"]),
-    ("nan", ["nan.tif", "finite"]),
-    ("inf", ["inf.npy", "finite"]),
-    ("pickled", ["pickled.npy", "pickle"]),
-])
+@pytest.mark.parametrize(
+    "name, words",
+    [
+        ("missing", ["missing.cbf"]),
+        ("empty", ["empty.edf"]),
+        ("truncated", ["truncated.h5"]),
+        ("nan", ["nan.tif", "finite"]),
+        ("inf", ["inf.npy", "finite"]),
+        ("pickled", ["pickled.npy", "pickle"]),
+    ],
+)
 def test_inspect_bad_file_is_one_line(files, capsys, name, words):
     assert main(["inspect", str(files[name])]) == 2
     lines = error_lines(capsys)
@@ -85,8 +96,9 @@ def test_inspect_mixed_inputs_reports_each_and_exits_partial(files, capsys):
 
 def test_debug_flag_shows_traceback(files):
     with pytest.raises(Exception, match="missing.cbf"):
-        main(["--debug", "inspect", str(files["missing"]), "--dataset", "x"]) if False else \
-            main(["--debug", "train", "scatter-resnet34", f"data.manifest={files['missing']}"])
+        main(["--debug", "inspect", str(files["missing"]), "--dataset", "x"]) if False else main(
+            ["--debug", "train", "scatter-resnet34", f"data.manifest={files['missing']}"]
+        )
 
 
 def write_manifest(path, header, rows):
@@ -94,15 +106,24 @@ def write_manifest(path, header, rows):
     return path
 
 
-@pytest.mark.parametrize("header, row, words", [
-    ("path,labels", "good.tif,Ring;Rign", ["line 2", "Rign", "did you mean 'Ring'"]),
-    ("file,labels", "good.tif,Ring", ["path"]),
-    ("path,tags", "good.tif,Ring", ["labels"]),
-])
+@pytest.mark.parametrize(
+    "header, row, words",
+    [
+        ("path,labels", "good.tif,Ring;Rign", ["line 2", "Rign", "did you mean 'Ring'"]),
+        ("file,labels", "good.tif,Ring", ["path"]),
+        ("path,tags", "good.tif,Ring", ["labels"]),
+    ],
+)
 def test_train_bad_manifest_is_one_line(files, tmp_path, capsys, header, row, words):
     manifest = write_manifest(tmp_path / "m.csv", header, [row])
-    code = main(["train", "scatter-resnet34", f"data.manifest={manifest}",
-                 f"train.out_dir={tmp_path / 'runs'}"])
+    code = main(
+        [
+            "train",
+            "scatter-resnet34",
+            f"data.manifest={manifest}",
+            f"train.out_dir={tmp_path / 'runs'}",
+        ]
+    )
     assert code == 2
     lines = error_lines(capsys)
     assert len(lines) == 1 and "m.csv" in lines[0]
@@ -114,10 +135,18 @@ def test_train_mask_of_wrong_shape_is_one_line(files, tmp_path, capsys):
     np.save(mask, np.zeros((8, 8), dtype=bool))
     rows = [f"good.tif,{tag}" for tag in ("Ring", "Halo")] * 6
     manifest = write_manifest(tmp_path / "m.csv", "path,labels", rows)
-    code = main(["train", "scatter-resnet34", f"data.manifest={manifest}", "data.num_workers=0",
-                 "data.cache=false", "data.image_size=32",
-                 f"data.preprocess=[{{name: fix_dead_pixels, mask: {mask}}}]",
-                 f"train.out_dir={tmp_path / 'runs'}"])
+    code = main(
+        [
+            "train",
+            "scatter-resnet34",
+            f"data.manifest={manifest}",
+            "data.num_workers=0",
+            "data.cache=false",
+            "data.image_size=32",
+            f"data.preprocess=[{{name: fix_dead_pixels, mask: {mask}}}]",
+            f"train.out_dir={tmp_path / 'runs'}",
+        ]
+    )
     assert code == 2
     lines = [line for line in error_lines(capsys) if "warning" not in line]
     assert len(lines) == 1 and "mask.npy" in lines[0] and "(8, 8)" in lines[0], lines

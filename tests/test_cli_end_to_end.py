@@ -18,17 +18,39 @@ N_FRAMES = 96
 
 
 def tiny_overrides(root, manifest) -> list[str]:
-    return [f"data.manifest={manifest}", "data.image_size=32", "data.batch_size=16",
-            "data.num_workers=0", f"data.cache_dir={root / 'cache'}", "model.backbone=resnet18",
-            "train.max_epochs=2", f"train.out_dir={root / 'runs'}", "train.progress_bar=false",
-            "train.run_name=tiny"]
+    return [
+        f"data.manifest={manifest}",
+        "data.image_size=32",
+        "data.batch_size=16",
+        "data.num_workers=0",
+        f"data.cache_dir={root / 'cache'}",
+        "model.backbone=resnet18",
+        "train.max_epochs=2",
+        f"train.out_dir={root / 'runs'}",
+        "train.progress_bar=false",
+        "train.run_name=tiny",
+    ]
 
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
-    code = main(["simulate", "scattering", "--out", str(root / "data"), "--n", str(N_FRAMES),
-                 "--size", "64", "--workers", "1", "--progress", "false"])
+    code = main(
+        [
+            "simulate",
+            "scattering",
+            "--out",
+            str(root / "data"),
+            "--n",
+            str(N_FRAMES),
+            "--size",
+            "64",
+            "--workers",
+            "1",
+            "--progress",
+            "false",
+        ]
+    )
     assert code == 0
     manifest = root / "data" / "manifest.csv"
     code = main(["train", "scatter-resnet34", *tiny_overrides(root, manifest)])
@@ -68,8 +90,9 @@ def test_train_writes_run_folder(workspace):
 
 def test_train_resumes_from_last_checkpoint(workspace):
     root, manifest, run = workspace
-    code = main(["train", "scatter-resnet34", *tiny_overrides(root, manifest),
-                 "train.max_epochs=3"])
+    code = main(
+        ["train", "scatter-resnet34", *tiny_overrides(root, manifest), "train.max_epochs=3"]
+    )
     assert code == 0
     resumed = read_csv(run / "logs" / "version_1" / "metrics.csv")
     resumed_epochs = {int(row["epoch"]) for row in resumed if row["epoch"]}
@@ -82,8 +105,15 @@ def test_evaluate_writes_metrics_figures_and_report(workspace, capsys):
     out = root / "eval"
     assert main(["evaluate", str(run), "--out", str(out)]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
-    for key in ("hamming_accuracy", "subset_accuracy", "f1_micro", "f1_macro", "f1_weighted",
-                "mAP", "per_label"):
+    for key in (
+        "hamming_accuracy",
+        "subset_accuracy",
+        "f1_micro",
+        "f1_macro",
+        "f1_weighted",
+        "mAP",
+        "per_label",
+    ):
         assert key in metrics
     assert 0.0 <= metrics["f1_macro"] <= 1.0
     per_label = read_csv(out / "per_label.csv")
@@ -110,8 +140,9 @@ def test_predict_tags_every_frame_and_reports_bad_files(workspace, capsys):
     assert len(rows) == N_FRAMES
     assert set(rows[0]) >= {"path", "frame", "tags", "p_BCC"}
     assert "broken.tif" in capsys.readouterr().err
-    code = main(["predict", str(run), str(bad), "--out", str(root / "p2.csv"),
-                 "--on-error", "fail"])
+    code = main(
+        ["predict", str(run), str(bad), "--out", str(root / "p2.csv"), "--on-error", "fail"]
+    )
     assert code == 2
     assert not (root / "p2.csv").exists()
 
@@ -138,17 +169,27 @@ def test_list_commands(capsys):
     assert "did you mean 'backbones'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("overrides, message", [
-    (["train.max_epoch=3"], "did you mean 'train.max_epochs'"),
-    (["model.backbone=resnet343"], "resnet34"),
-    (["data.manifest=/nonexistent/manifest.csv"], "/nonexistent/manifest.csv"),
-    (["model.pretrained=/nonexistent/weights.safetensors"], "weights.safetensors"),
-    (["model.pretrained=hub", "model.backbone=resnet18"], "model.pretrained="),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (["train.max_epoch=3"], "did you mean 'train.max_epochs'"),
+        (["model.backbone=resnet343"], "resnet34"),
+        (["data.manifest=/nonexistent/manifest.csv"], "/nonexistent/manifest.csv"),
+        (["model.pretrained=/nonexistent/weights.safetensors"], "weights.safetensors"),
+        (["model.pretrained=hub", "model.backbone=resnet18"], "model.pretrained="),
+    ],
+)
 def test_train_bad_input_is_one_line(workspace, capsys, overrides, message):
     root, manifest, _ = workspace
-    code = main(["train", "scatter-resnet34", *tiny_overrides(root, manifest),
-                 "train.run_name=bad", *overrides])
+    code = main(
+        [
+            "train",
+            "scatter-resnet34",
+            *tiny_overrides(root, manifest),
+            "train.run_name=bad",
+            *overrides,
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("scivit: error:") and message in err[0]

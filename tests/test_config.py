@@ -46,8 +46,11 @@ def test_load_config_from_yaml(tmp_path):
 def test_unknown_nested_key_names_closest(tmp_path):
     path = tmp_path / "r.yaml"
     path.write_text("train:\n  max_epoch: 7\n")
-    with pytest.raises(ConfigError, match=r"unknown key 'train.max_epoch'; did you mean "
-                                          r"'train.max_epochs'\?"):
+    with pytest.raises(
+        ConfigError,
+        match=r"unknown key 'train.max_epoch'; did you mean "
+        r"'train.max_epochs'\?",
+    ):
         load_config(Outer, path)
 
 
@@ -56,10 +59,13 @@ def test_invalid_value_names_key():
         load_config(Outer, None, ["train.max_epochs=0"])
 
 
-@pytest.mark.parametrize("text, message", [
-    ("[1, 2]", "must be a mapping"),
-    ("a: [", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[1, 2]", "must be a mapping"),
+        ("a: [", "not valid YAML"),
+    ],
+)
 def test_bad_yaml_files(tmp_path, text, message):
     path = tmp_path / "r.yaml"
     path.write_text(text)

@@ -41,8 +41,9 @@ def test_unknown_recipe_name_suggests_closest():
 
 
 def test_unknown_override_key_suggests_closest():
-    with pytest.raises(ConfigError, match="unknown key 'train.max_epoch'; did you mean "
-                                          "'train.max_epochs'"):
+    with pytest.raises(
+        ConfigError, match="unknown key 'train.max_epoch'; did you mean 'train.max_epochs'"
+    ):
         load_recipe("scatter-resnet34", ["train.max_epoch=3"])
 
 

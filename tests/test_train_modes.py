@@ -34,7 +34,7 @@ def write_multiclass_set(root, per_class=16, size=32):
             elif label == "spots":
                 for _ in range(4):
                     y, x = rng.integers(4, size - 4, 2)
-                    image[y - 1:y + 2, x - 1:x + 2] += 80
+                    image[y - 1 : y + 2, x - 1 : x + 2] += 80
             path = root / f"{label}_{index}.tif"
             tifffile.imwrite(path, image)
             rows.append((path.name, label))
@@ -47,19 +47,36 @@ def write_multiclass_set(root, per_class=16, size=32):
 
 
 def common(tmp_path, manifest, name):
-    return [f"data.manifest={manifest}", "data.num_workers=0", f"data.cache_dir={tmp_path}/c",
-            f"train.out_dir={tmp_path}/runs", f"train.run_name={name}", "train.progress_bar=false",
-            "data.batch_size=8"]
+    return [
+        f"data.manifest={manifest}",
+        "data.num_workers=0",
+        f"data.cache_dir={tmp_path}/c",
+        f"train.out_dir={tmp_path}/runs",
+        f"train.run_name={name}",
+        "train.progress_bar=false",
+        "data.batch_size=8",
+    ]
 
 
 def test_multiclass_training_and_evaluation(tmp_path):
     manifest = write_multiclass_set(tmp_path)
-    recipe = load_recipe("scatter-resnet34", [
-        *common(tmp_path, manifest, "mc"), "data.task=multiclass", f"data.labels={CLASSES}",
-        "data.image_size=32", "data.preprocess=[{name: log}, {name: standardize}]",
-        "data.augment=[]", "model.backbone=resnet18", "train.loss=ce", "train.max_epochs=6",
-        "train.lr=3e-3", "train.loss_params={label_smoothing: 0.1}",
-        "data.split.fractions=[0.5, 0.25, 0.25]"])
+    recipe = load_recipe(
+        "scatter-resnet34",
+        [
+            *common(tmp_path, manifest, "mc"),
+            "data.task=multiclass",
+            f"data.labels={CLASSES}",
+            "data.image_size=32",
+            "data.preprocess=[{name: log}, {name: standardize}]",
+            "data.augment=[]",
+            "model.backbone=resnet18",
+            "train.loss=ce",
+            "train.max_epochs=6",
+            "train.lr=3e-3",
+            "train.loss_params={label_smoothing: 0.1}",
+            "data.split.fractions=[0.5, 0.25, 0.25]",
+        ],
+    )
     result = train(recipe)
     assert result.val_metrics["accuracy"] >= 0.5
     evaluation = evaluate(result.run_dir, split="test", progress=False)
@@ -71,8 +88,9 @@ def test_multiclass_training_and_evaluation(tmp_path):
 
 @pytest.fixture
 def vit_weights(tmp_path):
-    model = timm.create_model("vit_small_patch14_dinov2", pretrained=False, num_classes=0,
-                              img_size=28)
+    model = timm.create_model(
+        "vit_small_patch14_dinov2", pretrained=False, num_classes=0, img_size=28
+    )
     path = tmp_path / "dinov2_small.safetensors"
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
     return path
@@ -81,11 +99,22 @@ def vit_weights(tmp_path):
 @pytest.mark.parametrize("mode, most", [("lora", 0.05), ("probe", 0.01)])
 def test_vit_adaptation_from_local_weights(tmp_path, vit_weights, mode, most):
     manifest = write_multiclass_set(tmp_path, per_class=8, size=28)
-    recipe = load_recipe("scatter-dinov2-lora", [
-        *common(tmp_path, manifest, mode), "data.task=multiclass", f"data.labels={CLASSES}",
-        "data.image_size=28", "model.img_size=28", f"model.pretrained={vit_weights}",
-        f"model.adapt.mode={mode}", "train.loss=ce", "train.max_epochs=1",
-        "data.split.fractions=[0.5, 0.25, 0.25]", "data.augment=[]"])
+    recipe = load_recipe(
+        "scatter-dinov2-lora",
+        [
+            *common(tmp_path, manifest, mode),
+            "data.task=multiclass",
+            f"data.labels={CLASSES}",
+            "data.image_size=28",
+            "model.img_size=28",
+            f"model.pretrained={vit_weights}",
+            f"model.adapt.mode={mode}",
+            "train.loss=ce",
+            "train.max_epochs=1",
+            "data.split.fractions=[0.5, 0.25, 0.25]",
+            "data.augment=[]",
+        ],
+    )
     result = train(recipe)
     state = torch.load(result.best_checkpoint, weights_only=True)
     assert 0 < state["scivit"]["trainable_fraction"] < most

@@ -123,8 +123,12 @@ def cmd_inspect(args: argparse.Namespace, _: list[str]) -> int:
         try:
             info = inspect_file(path, dataset=args.dataset, allow_pickle=args.allow_pickle)
             print(format_inspection(info))
-            read_image(path, frame=0 if info["n_frames"] > 1 else None, dataset=args.dataset,
-                       allow_pickle=args.allow_pickle)
+            read_image(
+                path,
+                frame=0 if info["n_frames"] > 1 else None,
+                dataset=args.dataset,
+                allow_pickle=args.allow_pickle,
+            )
         except ScivitError as err:
             failed += 1
             print(f"scivit: error: {one_line(err)}", file=sys.stderr)
@@ -192,9 +196,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("inspect", help="show what the reader sees in files")
     p.add_argument("files", nargs="+")
     p.add_argument("--dataset", help="HDF5 dataset path")
-    p.add_argument("--allow-pickle", action="store_true",
-                   help="read pickled .npy/.npz object arrays (runs code from the file: trusted "
-                        "files only)")
+    p.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="read pickled .npy/.npz object arrays (runs code from the file: trusted files only)",
+    )
     p.set_defaults(func=cmd_inspect)
 
     p = sub.add_parser("list", help="list backbones, recipes, simulators, transforms, ...")

@@ -49,5 +49,8 @@ def test_checkpoint_carries_labels_task_and_extras():
     module.checkpoint_extras = {"recipe": {"name": "r"}}
     checkpoint: dict = {}
     module.on_save_checkpoint(checkpoint)
-    assert checkpoint["scivit"] == {"recipe": {"name": "r"}, "task": "multilabel",
-                                    "label_names": ["x", "y"]}
+    assert checkpoint["scivit"] == {
+        "recipe": {"name": "r"},
+        "task": "multilabel",
+        "label_names": ["x", "y"],
+    }

@@ -26,7 +26,7 @@ def cpu_has_bf16_matrix_units() -> bool:
 
 
 def resolve_precision(precision: str, accelerator: str = "auto") -> str:
-    """"auto" -> bf16 mixed precision on GPUs that support it and on CPUs with AMX-BF16,
+    """ "auto" -> bf16 mixed precision on GPUs that support it and on CPUs with AMX-BF16,
     16-bit mixed on other GPUs, else 32-bit; explicit values pass through."""
     if precision not in PRECISIONS:
         raise ConfigError(f"train.precision '{precision}' is not one of {', '.join(PRECISIONS)}")

@@ -11,6 +11,7 @@ from scivit.transforms.build import TRANSFORMS, build_transform, build_transform
 from scivit.transforms.dead_pixels import FixDeadPixels
 from scivit.transforms.geometry import Geometry, as_geometry, resolve_center
 from scivit.transforms.intensity import ClipPercentile, LogIntensity, Standardize
+from scivit.transforms.polar import PolarRemap
 from scivit.transforms.radial import (
     RadialBins,
     RadialNormalize,
@@ -18,7 +19,6 @@ from scivit.transforms.radial import (
     radial_bins,
     radial_profile,
 )
-from scivit.transforms.polar import PolarRemap
 from scivit.transforms.resize import Resize
 from scivit.transforms.sample import Sample, check_sample, make_sample
 from scivit.transforms.tensor import ToTensor

@@ -58,14 +58,20 @@ class PolarRemap(Transform):
         center = resolve_center(self.geometry, sample, self.name)
         rows, cols = polar_grid((height, width), center, self.size, self.log_radius, self.r_min)
         coords = np.stack([rows, cols])
-        image = np.stack([ndimage.map_coordinates(channel, coords, order=1, mode="constant",
-                                                  cval=0.0, prefilter=False)
-                          for channel in sample["image"]]).astype(np.float32)
+        image = np.stack(
+            [
+                ndimage.map_coordinates(
+                    channel, coords, order=1, mode="constant", cval=0.0, prefilter=False
+                )
+                for channel in sample["image"]
+            ]
+        ).astype(np.float32)
         valid = np.ones((height, width), np.float32)
         if sample.get("mask") is not None:
             valid[sample["mask"]] = 0.0
-        coverage = ndimage.map_coordinates(valid, coords, order=1, mode="constant", cval=0.0,
-                                           prefilter=False)
+        coverage = ndimage.map_coordinates(
+            valid, coords, order=1, mode="constant", cval=0.0, prefilter=False
+        )
         mask = coverage < 0.5
         image[:, mask] = 0.0
         return updated(sample, image=image, mask=mask, beam_center=None)
@@ -73,8 +79,11 @@ class PolarRemap(Transform):
 
 @lru_cache(maxsize=64)
 def polar_grid(
-    shape: tuple[int, int], center: tuple[float, float], size: tuple[int, int],
-    log_radius: bool, r_min: float,
+    shape: tuple[int, int],
+    center: tuple[float, float],
+    size: tuple[int, int],
+    log_radius: bool,
+    r_min: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Source (row, column) coordinates of every output pixel, each shaped `size`."""
     height, width = shape
