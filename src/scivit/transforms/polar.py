@@ -90,10 +90,8 @@ def polar_grid(
     x0, y0 = center
     corners = np.array([[0, 0], [width - 1, 0], [0, height - 1], [width - 1, height - 1]])
     r_max = max(float(np.hypot(*(corners - [x0, y0]).T).max()), 2 * r_min)
-    if log_radius:
-        radius = np.geomspace(r_min, r_max, size[0])
-    else:
-        radius = np.linspace(0.0, r_max, size[0])
+    spacing = np.geomspace if log_radius else np.linspace
+    radius = spacing(r_min if log_radius else 0.0, r_max, size[0])
     chi = np.arange(size[1]) * (2 * np.pi / size[1])
     rows = y0 + radius[:, None] * np.sin(chi)[None, :]
     cols = x0 + radius[:, None] * np.cos(chi)[None, :]
