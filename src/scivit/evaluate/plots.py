@@ -20,7 +20,9 @@ Curve = tuple[np.ndarray, np.ndarray]
 def _grid(count: int, size: float = 2.6) -> tuple[plt.Figure, np.ndarray]:
     cols = min(6, max(1, count))
     rows = math.ceil(count / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows), squeeze=False)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(size * cols, size * rows), squeeze=False, layout="constrained"
+    )
     for axis in axes.flat[count:]:
         axis.axis("off")
     return fig, axes
