@@ -97,6 +97,7 @@ LIBRARY_NOISE = (
     r".*smaller than the logging interval.*",
     r".*treespec, LeafSpec.*",
     r".*does not have many workers which may be a bottleneck.*",
+    r".*module\(s\) in eval mode at the start of training.*",
 )
 
 

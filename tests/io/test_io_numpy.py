@@ -14,7 +14,8 @@ from scivit.io.readers import open_source
 
 PICKLE_MESSAGE = (
     r"loading pickled data can execute arbitrary code; "
-    r"pass allow_pickle=True only for a file you trust"
+    r"opt in \(allow_pickle in Python, --allow-pickle on the command line\) "
+    r"only for a file you trust"
 )
 
 

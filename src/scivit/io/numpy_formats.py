@@ -1,8 +1,8 @@
 """NumPy `.npy` and `.npz` files: a 2-D array is one frame, a 3-D array (N, H, W) a stack.
 
 `.npy` files are memory-mapped, so one frame of a large stack is read without loading the rest.
-Pickled content (object arrays, or a file that is a pickle) is refused unless the caller passes
-`allow_pickle=True`, because unpickling runs code chosen by whoever wrote the file. The dtype
+Pickled content (object arrays, or a file that is a pickle) is refused unless the caller opts
+in with `allow_pickle`, because unpickling runs code chosen by whoever wrote the file. The dtype
 is checked from the `.npy` header before anything is unpickled.
 """
 
@@ -19,7 +19,8 @@ from scivit.io.source import FrameSource, reject_dataset
 SUFFIXES = ("npy", "npz")
 PICKLE_HINT = (
     "loading pickled data can execute arbitrary code; "
-    "pass allow_pickle=True only for a file you trust"
+    "opt in (allow_pickle in Python, --allow-pickle on the command line) "
+    "only for a file you trust"
 )
 
 
