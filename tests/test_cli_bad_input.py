@@ -94,11 +94,11 @@ def test_inspect_mixed_inputs_reports_each_and_exits_partial(files, capsys):
     assert "good.tif" in captured.out and "missing.cbf" in captured.err
 
 
-def test_debug_flag_shows_traceback(files):
-    with pytest.raises(Exception, match="missing.cbf"):
-        main(["--debug", "inspect", str(files["missing"]), "--dataset", "x"]) if False else main(
-            ["--debug", "train", "scatter-resnet34", f"data.manifest={files['missing']}"]
-        )
+def test_debug_flag_raises_instead_of_printing_one_line(files):
+    from scivit.errors import DataError
+
+    with pytest.raises(DataError, match="missing.cbf"):
+        main(["--debug", "train", "scatter-resnet34", f"data.manifest={files['missing']}"])
 
 
 def write_manifest(path, header, rows):
