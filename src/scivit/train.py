@@ -124,15 +124,13 @@ def train(recipe: Recipe) -> TrainResult:
     )
     run_dir = run_directory(recipe)
     run_dir.mkdir(parents=True, exist_ok=True)
-    record = {
-        **recipe.model_dump(mode="json"),
-        "provenance": provenance(recipe.train.seed, datamodule.manifest.sha256),
-    }
-    write_yaml(run_dir / "config.yaml", record)
+    resolved = recipe.model_dump(mode="json")
+    origin = provenance(recipe.train.seed, datamodule.manifest.sha256)
+    write_yaml(run_dir / "config.yaml", {**resolved, "provenance": origin})
     task.checkpoint_extras = {
-        "recipe": recipe.model_dump(mode="json"),
+        "recipe": resolved,
         "label_names": datamodule.label_names,
-        "provenance": record["provenance"],
+        "provenance": origin,
         "trainable_fraction": trainable_fraction(model),
     }
     trainer = build_trainer(recipe, run_dir, recipe.data.task)
