@@ -64,6 +64,29 @@ def cmd_train(args: argparse.Namespace, _: list[str]) -> int:
     return 0
 
 
+def cmd_pretrain(args: argparse.Namespace, _: list[str]) -> int:
+    from scivit.pretrain import load_pretrain_recipe, pretrain
+
+    result = pretrain(load_pretrain_recipe(args.recipe, args.overrides))
+    print(f"run folder: {result.run_dir}")
+    print(f"last checkpoint: {result.checkpoint}")
+    print(f"backbone weights: {result.backbone}")
+    for key, value in sorted(result.metrics.items()):
+        print(f"{key}: {value:.4f}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, _: list[str]) -> int:
+    from scivit.pipeline import StageResult, load_pipeline, run_pipeline
+
+    def announce(result: StageResult) -> None:
+        outputs = ", ".join(f"{key}={value}" for key, value in result.outputs.items())
+        print(f"stage {result.name} ({result.run}) done: {outputs}", flush=True)
+
+    run_pipeline(load_pipeline(args.recipe, args.overrides), on_stage=announce)
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace, _: list[str]) -> int:
     from scivit.evaluate.run import evaluate
 
@@ -156,6 +179,53 @@ def cmd_demo(args: argparse.Namespace, _: list[str]) -> int:
     return 0
 
 
+def cmd_tune(args: argparse.Namespace, _: list[str]) -> int:
+    from scivit.recipe import load_recipe
+    from scivit.tuning.search import tune
+
+    result = tune(
+        load_recipe(args.recipe, args.overrides),
+        n_trials=args.n_trials,
+        out_dir=Path(args.out),
+        storage=args.storage,
+        study_name=args.study_name,
+        timeout=args.timeout,
+    )
+    states = ", ".join(f"{state.lower()} {count}" for state, count in sorted(result.states.items()))
+    print(f"study {result.study_name}: {states}")
+    print(f"best trial {result.best_trial}: {result.best_value:.4f} with {result.best_params}")
+    print(f"best recipe: {result.best_recipe}")
+    print(f"trials: {result.trials_csv}")
+    return 0
+
+
+def cmd_manifest(args: argparse.Namespace, _: list[str]) -> int:
+    from scivit.data.class_folders import manifest_from_class_folders
+
+    classes = args.classes.split(",") if args.classes else None
+    out = manifest_from_class_folders(
+        args.root, args.out, classes=classes, allow_pickle=args.allow_pickle, progress=True
+    )
+    print(f"manifest: {out}")
+    return 0
+
+
+def cmd_slurm(args: argparse.Namespace, _: list[str]) -> int:
+    from scivit.slurm import SlurmJob, write_sbatch
+
+    job = SlurmJob(
+        nodes=args.nodes,
+        gpus_per_node=args.gpus,
+        time=args.time,
+        cpus_per_task=args.cpus_per_task,
+        partition=args.partition,
+        account=args.account,
+    )
+    out = write_sbatch(args.recipe, args.overrides, job, args.out)
+    print(f"wrote {out}; submit it with: sbatch {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="scivit", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -173,6 +243,53 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("recipe")
     p.add_argument("overrides", nargs="*", help="e.g. train.max_epochs=3 data.batch_size=64")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("tune", help="hyper-parameter search over a recipe's `tune:` space")
+    p.add_argument("recipe")
+    p.add_argument("overrides", nargs="*", help="dotted recipe overrides")
+    p.add_argument("--n-trials", type=int, default=20, help="trials this worker runs")
+    p.add_argument("--out", required=True, help="folder of trials, trials.csv, best-recipe.yaml")
+    p.add_argument("--storage", help="database URL shared by workers (default: sqlite in --out)")
+    p.add_argument("--study-name", help="default: the recipe name and a digest of its space")
+    p.add_argument("--timeout", type=float, help="seconds after which no new trial starts")
+    p.set_defaults(func=cmd_tune)
+
+    p = sub.add_parser("manifest", help="index class folders of images into a manifest CSV")
+    p.add_argument("root", help="folder with one sub-folder per class")
+    p.add_argument("--out", required=True, help="manifest CSV to write")
+    p.add_argument("--classes", help="comma-separated class folders (default: all)")
+    p.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="read pickled .npy object arrays (runs code from the file: trusted files only)",
+    )
+    p.set_defaults(func=cmd_manifest)
+
+    p = sub.add_parser("slurm", help="write an sbatch script that trains a recipe on SLURM nodes")
+    p.add_argument("recipe")
+    p.add_argument("overrides", nargs="*", help="dotted recipe overrides")
+    p.add_argument("--out", required=True, help="sbatch script to write")
+    p.add_argument("--nodes", type=int, default=1)
+    p.add_argument("--gpus", type=int, default=1, help="GPUs per node (one task each)")
+    p.add_argument("--time", default="04:00:00", help="time limit, HH:MM:SS or D-HH:MM:SS")
+    p.add_argument("--cpus-per-task", type=int, default=8)
+    p.add_argument("--partition")
+    p.add_argument("--account")
+    p.set_defaults(func=cmd_slurm)
+
+    p = sub.add_parser(
+        "pretrain", help="self-supervised pretraining (DINO, MAE) on unlabelled frames"
+    )
+    p.add_argument("recipe")
+    p.add_argument("overrides", nargs="*", help="e.g. data.source=/beamtime/raw train.max_epochs=5")
+    p.set_defaults(func=cmd_pretrain)
+
+    p = sub.add_parser(
+        "run", help="run a pipeline recipe: stages such as pretrain -> train -> evaluate"
+    )
+    p.add_argument("recipe")
+    p.add_argument("overrides", nargs="*", help="<stage>.<key>=value, e.g. finetune.train.lr=1e-4")
+    p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("evaluate", help="metrics, figures and report.html for a checkpoint")
     p.add_argument("checkpoint", help="checkpoint file or run folder")

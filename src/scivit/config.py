@@ -67,7 +67,11 @@ def parse_scalar(raw: str) -> Any:
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Return a copy of `data` with every dotted override set (intermediate mappings created)."""
+    """Return a copy of `data` with every dotted override set (intermediate mappings created).
+
+    A name given as a plain string (`train.strategy=deepspeed`) followed by one of its options
+    (`train.strategy.zero_stage=3`) becomes the mapping `{name: deepspeed, zero_stage: 3}`.
+    """
     result = _deep_copy(data)
     for text in overrides:
         keys, value = parse_override(text)
@@ -75,7 +79,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
         for key in keys[:-1]:
             child = node.get(key)
             if not isinstance(child, dict):
-                child = {}
+                child = {"name": child} if isinstance(child, str) else {}
                 node[key] = child
             node = child
         node[keys[-1]] = value

@@ -2,7 +2,8 @@
 
 A recipe is found by name in the packaged `recipes/` folder or read from a path. A recipe may
 name a `base` recipe whose values it overrides. Command-line overrides use dotted keys
-(`train.max_epochs=3`). Unknown keys are errors that suggest the closest valid key.
+(`train.max_epochs=3`). Unknown keys are errors that suggest the closest valid key. The optional
+`tune` section declares a hyper-parameter search (`scivit.tuning`); training ignores it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from scivit.data.datamodule import DataConfig
 from scivit.errors import ConfigError, unknown_name_message
 from scivit.models.classifier import ModelConfig
 from scivit.tasks.classify import TrainConfig
+from scivit.tuning.space import TuneConfig
 
 
 class Recipe(StrictModel):
@@ -28,6 +30,7 @@ class Recipe(StrictModel):
     data: DataConfig
     model: ModelConfig = Field(default_factory=ModelConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
+    tune: TuneConfig | None = None
 
 
 def recipes_dir() -> Path:
@@ -67,9 +70,25 @@ def read_recipe_data(name_or_path: str | Path, _seen: tuple[Path, ...] = ()) -> 
     return merge(read_recipe_data(source, (*_seen, path)), data)
 
 
+RECIPE_KINDS = {"method": "pretrain", "stages": "run"}
+
+
+def recipe_kind(data: dict[str, Any]) -> str:
+    """The command that runs a recipe mapping: "train", "pretrain" (has `method`) or "run"
+    (a pipeline: has `stages`)."""
+    return next((kind for key, kind in RECIPE_KINDS.items() if key in data), "train")
+
+
 def load_recipe(name_or_path: str | Path, overrides: list[str] | None = None) -> Recipe:
-    """Read, merge, override and validate a recipe."""
-    data = apply_overrides(read_recipe_data(name_or_path), overrides or [])
+    """Read, merge, override and validate a training recipe."""
+    data = read_recipe_data(name_or_path)
+    kind = recipe_kind(data)
+    if kind != "train":
+        raise ConfigError(
+            f"{name_or_path}: is a {kind} recipe, not a training recipe; run it with "
+            f"`scivit {kind} {name_or_path}`"
+        )
+    data = apply_overrides(data, overrides or [])
     recipe = validate(Recipe, data, str(name_or_path))
     return recipe
 

@@ -9,6 +9,7 @@ per label on the validation split and stores them inside the best checkpoint.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from scivit.checkpoint import CHECKPOINT_KEY, load_checkpoint_dict, save_checkpoint_dict
 from scivit.data.datamodule import FrameDataModule
+from scivit.evaluate.inference import predict_probs
 from scivit.fileio import write_json, write_yaml
 from scivit.metrics.thresholds import tune_thresholds
 from scivit.models.adapters import trainable_fraction
@@ -34,6 +36,7 @@ from scivit.provenance import provenance
 from scivit.recipe import Recipe
 from scivit.tasks.classify import ClassifyTask, summary_metrics
 from scivit.tasks.hardware import resolve_precision
+from scivit.tasks.strategy import build_strategy
 
 
 @dataclass(frozen=True)
@@ -50,8 +53,10 @@ def run_directory(recipe: Recipe) -> Path:
     return Path(recipe.train.out_dir) / (recipe.train.run_name or recipe.name)
 
 
-def build_trainer(recipe: Recipe, run_dir: Path, task_kind: str) -> L.Trainer:
-    """A Trainer with scivit's callbacks and loggers for `recipe`."""
+def build_trainer(
+    recipe: Recipe, run_dir: Path, task_kind: str, extra_callbacks: Sequence[L.Callback] = ()
+) -> L.Trainer:
+    """A Trainer with scivit's callbacks and loggers for `recipe`, plus `extra_callbacks`."""
     cfg = recipe.train
     monitor = cfg.monitor_metric(task_kind)  # type: ignore[arg-type]
     callbacks: list[L.Callback] = [
@@ -64,6 +69,7 @@ def build_trainer(recipe: Recipe, run_dir: Path, task_kind: str) -> L.Trainer:
             auto_insert_metric_name=False,
         ),
         LearningRateMonitor(logging_interval="step"),
+        *extra_callbacks,
     ]
     if cfg.early_stopping_patience is not None:
         callbacks.append(
@@ -72,13 +78,15 @@ def build_trainer(recipe: Recipe, run_dir: Path, task_kind: str) -> L.Trainer:
     if cfg.progress_bar:
         callbacks.append(TQDMProgressBar(refresh_rate=10))
     loggers = [CSVLogger(run_dir, name="logs"), TensorBoardLogger(run_dir, name="tensorboard")]
+    precision = resolve_precision(cfg.precision, cfg.accelerator)
     return L.Trainer(
         default_root_dir=run_dir,
         max_epochs=cfg.max_epochs,
         accelerator=cfg.accelerator,
         devices=cfg.devices,
-        strategy=cfg.strategy,
-        precision=resolve_precision(cfg.precision, cfg.accelerator),
+        num_nodes=cfg.num_nodes,
+        strategy=build_strategy(cfg.strategy, cfg.accelerator, precision, run_dir),
+        precision=precision,
         gradient_clip_val=cfg.grad_clip,
         accumulate_grad_batches=cfg.accumulate_grad_batches,
         deterministic=cfg.deterministic,
@@ -108,8 +116,11 @@ def silence_library_noise() -> None:
         warnings.filterwarnings("ignore", message=pattern)
 
 
-def train(recipe: Recipe) -> TrainResult:
-    """Train `recipe`, resuming if its run folder holds a `last.ckpt`; return the result."""
+def train(recipe: Recipe, callbacks: Sequence[L.Callback] = ()) -> TrainResult:
+    """Train `recipe`, resuming if its run folder holds a `last.ckpt`; return the result.
+
+    `callbacks` are extra Lightning callbacks for the Trainer (a tuning trial's reporter).
+    """
     silence_library_noise()
     L.seed_everything(recipe.train.seed, workers=True, verbose=False)
     datamodule = FrameDataModule(recipe.data)
@@ -133,28 +144,43 @@ def train(recipe: Recipe) -> TrainResult:
         "provenance": origin,
         "trainable_fraction": trainable_fraction(model),
     }
-    trainer = build_trainer(recipe, run_dir, recipe.data.task)
+    trainer = build_trainer(recipe, run_dir, recipe.data.task, callbacks)
     last = run_dir / "checkpoints" / "last.ckpt"
-    trainer.fit(task, datamodule=datamodule, ckpt_path=str(last) if last.is_file() else None)
+    trainer.fit(task, datamodule=datamodule, ckpt_path=str(last) if last.exists() else None)
     best = _best_checkpoint(run_dir)
-    val_metrics = finalize_thresholds(best, task, trainer, datamodule)
+    if not trainer.is_global_zero:
+        return TrainResult(run_dir=run_dir, best_checkpoint=best, val_metrics={})
+    val_metrics = finalize_thresholds(best, task, datamodule)
     write_json(run_dir / "val_metrics.json", val_metrics)
     return TrainResult(run_dir=run_dir, best_checkpoint=best, val_metrics=val_metrics)
 
 
 def _best_checkpoint(run_dir: Path) -> Path:
-    best = run_dir / "checkpoints" / "best.ckpt"
-    return best if best.is_file() else run_dir / "checkpoints" / "last.ckpt"
+    """The best checkpoint as one file (else the last); a sharded DeepSpeed checkpoint folder
+    is consolidated into a plain file first, its shards kept beside it for resuming."""
+    folder = run_dir / "checkpoints"
+    best = folder / "best.ckpt"
+    if best.is_dir():
+        from lightning.pytorch.utilities.deepspeed import (
+            convert_zero_checkpoint_to_fp32_state_dict,
+        )
+
+        shards = best.replace(folder / "best.zero")
+        convert_zero_checkpoint_to_fp32_state_dict(shards, best)
+    return best if best.is_file() else folder / "last.ckpt"
 
 
 def finalize_thresholds(
-    checkpoint: Path, task: ClassifyTask, trainer: L.Trainer, datamodule: FrameDataModule
+    checkpoint: Path, task: ClassifyTask, datamodule: FrameDataModule
 ) -> dict[str, Any]:
-    """Load the best weights, tune per-label thresholds on validation, store them in the file."""
+    """Load the best weights, tune per-label thresholds on validation, store them in the file.
+
+    Inference runs in this process alone, so after a distributed run the global-zero process
+    sees the whole validation split.
+    """
     state = load_checkpoint_dict(checkpoint)
     task.load_state_dict(state["state_dict"])
-    batches = trainer.predict(task, dataloaders=datamodule.val_dataloader())
-    probs = torch.cat(batches).numpy()
+    probs = predict_probs(task.model, datamodule.val_dataloader(), task.task_kind, desc="val")
     targets = datamodule.manifest.targets[datamodule.split_indices["val"]]
     thresholds = (
         tune_thresholds(probs, targets)

@@ -87,6 +87,29 @@ def test_multiclass_is_one_hot(tmp_path, image):
     assert manifest.task == "multiclass"
 
 
+def test_no_label_names_give_a_label_free_manifest(tmp_path, image):
+    rows = [
+        {
+            "path": "a.nxs",
+            "frame": 2,
+            "labels": "any;name",
+            "ring": "yes",
+            "group": "",
+            "split": "val",
+        },
+        {"path": "a.nxs", "frame": 0, "labels": "", "ring": "", "group": "g", "split": ""},
+    ]
+    path = write_csv(tmp_path / "m.csv", rows)
+    manifest = load_manifest(path, [])
+    assert manifest.label_names == [] and manifest.targets.shape == (2, 0)
+    assert manifest.targets.dtype == np.float32
+    assert manifest.paths == [image, image] and manifest.frames == [2, 0]
+    assert manifest.groups == ["0", "g"] and manifest.splits == ["val", None]
+    assert manifest.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    bad = write_csv(tmp_path / "bad.csv", [{"path": "a.nxs", "frame": "x", "labels": "?"}])
+    assert "'frame'" in _error(bad, labels=[])
+
+
 def _error(path: Path, labels=("ring", "halo"), **kwargs) -> str:
     with pytest.raises(DataError) as info:
         load_manifest(path, list(labels), **kwargs)
@@ -210,7 +233,7 @@ def test_not_utf8(tmp_path):
 @pytest.mark.parametrize(
     ("labels", "task", "text"),
     [
-        ([], "multilabel", "label list is empty"),
+        ([], "multiclass", "multiclass manifest needs label names"),
         (["a", "a"], "multilabel", "more than once"),
         (["a"], "binary", "task"),
     ],

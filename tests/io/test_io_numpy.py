@@ -108,3 +108,46 @@ def test_all_inf_npy(tmp_path: Path) -> None:
     np.save(tmp_path / "inf.npy", np.full((32, 32), -np.inf))
     with pytest.raises(ReadError, match=r"inf\.npy: image contains no finite values"):
         read_image(tmp_path / "inf.npy")
+
+
+def _axion_file(path: Path, image: np.ndarray, mass: object) -> Path:
+    """A DeepLense axion file: a pickled object array [image, mass]."""
+    np.save(path, np.array([image, mass], dtype=object), allow_pickle=True)
+    return path
+
+
+def test_axion_image_and_mass(tmp_path: Path, rng: np.random.Generator) -> None:
+    image = rng.normal(size=(32, 32))
+    path = _axion_file(tmp_path / "axion_sim_1.npy", image, 3.2e-23)
+    with pytest.raises(
+        ReadError, match=rf"axion_sim_1\.npy: holds pickled data.*{PICKLE_MESSAGE}$"
+    ):
+        read_image(path)
+    frame = read_image(path, allow_pickle=True)
+    np.testing.assert_array_equal(frame.data, image.astype(np.float32))
+    assert frame.meta["axion_mass"] == 3.2e-23 and frame.meta["shape"] == (32, 32)
+    assert count_frames(path, allow_pickle=True) == 1
+
+
+def test_axion_numpy_scalar_mass_and_non_numeric_mass(tmp_path: Path) -> None:
+    image = np.arange(1024.0).reshape(32, 32)
+    frame = read_image(_axion_file(tmp_path / "a.npy", image, np.float64(1e-24)), allow_pickle=True)
+    assert frame.meta["axion_mass"] == 1e-24 and isinstance(frame.meta["axion_mass"], float)
+    frame = read_image(_axion_file(tmp_path / "b.npy", image, "heavy"), allow_pickle=True)
+    np.testing.assert_array_equal(frame.data, image.astype(np.float32))
+    assert "axion_mass" not in frame.meta
+
+
+def test_axion_pair_in_npz_and_a_pair_of_images_is_not_one(tmp_path: Path) -> None:
+    image = np.eye(32)
+    path = tmp_path / "pair.npz"
+    np.savez(path, sim=np.array([image, 5e-23], dtype=object))
+    with pytest.raises(ReadError, match=rf"array 'sim' holds pickled objects; {PICKLE_MESSAGE}"):
+        read_image(path)
+    frame = read_image(path, allow_pickle=True)
+    assert frame.meta["axion_mass"] == 5e-23 and frame.data.shape == (32, 32)
+    two = np.empty(2, dtype=object)
+    two[:] = [image, 2 * image]
+    np.save(tmp_path / "two.npy", two, allow_pickle=True)
+    with pytest.raises(ReadError, match=r"two\.npy: pickled content is a ndarray, not a numeric"):
+        read_image(tmp_path / "two.npy", allow_pickle=True)

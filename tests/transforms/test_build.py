@@ -26,6 +26,10 @@ EXPECTED = {
     "rand_flip",
     "rand_rotate",
     "rand_intensity_scale",
+    "rand_resized_crop",
+    "rand_gamma",
+    "rand_blur",
+    "unlog",
     "rand_poisson",
 }
 
@@ -41,7 +45,7 @@ def test_build_from_specs():
     assert pipeline(make_sample(np.ones((16, 16))))["image"].shape == (1, 8, 8)
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED - {"resize", "polar"}))
+@pytest.mark.parametrize("name", sorted(EXPECTED - {"resize", "polar", "rand_resized_crop"}))
 def test_every_transform_runs_without_nan(name):
     rng = np.random.default_rng(0)
     image = rng.poisson(30, (2, 32, 32)).astype(np.float32)

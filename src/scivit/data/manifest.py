@@ -6,6 +6,9 @@ column per label name. Optional columns: `frame` (index in a multi-frame file), 
 that must stay in the same split, e.g. one sample or one patient), `beam_center_x`,
 `beam_center_y` (pixels; x = column, y = row) and `split` (train, val or test).
 
+An empty label vocabulary gives a label-free manifest (targets of shape (N, 0)): the label
+columns are not read, as for the unlabelled frames of self-supervised pretraining.
+
 Every problem raises a one-line `DataError` naming the manifest, the line and the column.
 """
 
@@ -36,7 +39,7 @@ class Manifest:
         paths: absolute image paths.
         frames: frame index inside each file, or None for single-frame files.
         groups: group of each row (the row index as text when the manifest has no group).
-        targets: float32 (N, K) 0/1 matrix in the order of `label_names`.
+        targets: float32 (N, K) 0/1 matrix in the order of `label_names` (K = 0: label-free).
         beam_centers: (x, y) in pixels, or None where not given.
         label_names: the label vocabulary, in target order.
         splits: explicit split of each row ("train", "val", "test") or None.
@@ -70,7 +73,8 @@ def load_manifest(
 
     Args:
         csv_path: the manifest file.
-        label_names: the label vocabulary; targets follow this order.
+        label_names: the label vocabulary; targets follow this order. Empty: a label-free
+            manifest whose `labels` and label columns are not read (multilabel only).
         task: "multilabel" (any number of labels per row) or "multiclass" (exactly one).
         root: folder that relative paths start from; defaults to the manifest's folder.
 
@@ -102,8 +106,8 @@ def _check_vocabulary(source: Path, label_names: Sequence[str], task: str) -> li
     if task not in TASKS:
         raise DataError(f"{source}: task must be one of {', '.join(TASKS)}, got '{task}'")
     names = [str(name) for name in label_names]
-    if not names:
-        raise DataError(f"{source}: the label list is empty")
+    if not names and task == "multiclass":
+        raise DataError(f"{source}: a multiclass manifest needs label names; the list is empty")
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise DataError(f"{source}: label '{duplicates[0]}' is listed more than once")
@@ -224,6 +228,8 @@ class _RowParser:
         return int(value)
 
     def _targets(self, line: int, row: dict[str, str]) -> list[float]:
+        if not self.names:
+            return []
         values = self._from_list(line, row) if self.from_list else self._from_columns(line, row)
         if self.task == "multiclass" and sum(values) != 1:
             column = "labels" if self.from_list else ", ".join(self.names)

@@ -3,11 +3,14 @@
 `.npy` files are memory-mapped, so one frame of a large stack is read without loading the rest.
 Pickled content (object arrays, or a file that is a pickle) is refused unless the caller opts
 in with `allow_pickle`, because unpickling runs code chosen by whoever wrote the file. The dtype
-is checked from the `.npy` header before anything is unpickled.
+is checked from the `.npy` header before anything is unpickled. An opted-in object array
+`[image, mass]` (two elements, the first a 2-D array), as the DeepLense axion files hold, is
+read as the image, with the mass in the frame metadata as `axion_mass` when it is a number.
 """
 
 from __future__ import annotations
 
+from numbers import Real
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,7 +30,14 @@ PICKLE_HINT = (
 class NumpySource(FrameSource):
     """A 2-D or 3-D NumPy array (possibly memory-mapped)."""
 
-    def __init__(self, path: Path, array: np.ndarray, format_name: str, name: str | None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        array: np.ndarray,
+        format_name: str,
+        name: str | None,
+        header: dict[str, Any] | None = None,
+    ) -> None:
         label = f"{path}" if name is None else f"{path}:{name}"
         if array.ndim not in (2, 3):
             raise ReadError(
@@ -41,11 +51,12 @@ class NumpySource(FrameSource):
             frame_shape=array.shape[-2:],
             dtype=array.dtype,
             dataset=name,
+            header=header,
         )
 
     def read(self, index: int) -> tuple[np.ndarray, dict[str, Any]]:
         pixels = self._array if self._array.ndim == 2 else self._array[index]
-        return np.asarray(pixels), {}
+        return np.asarray(pixels), self.header
 
 
 def open_npy(path: Path, dataset: str | None, allow_pickle: bool) -> NumpySource:
@@ -57,7 +68,8 @@ def open_npy(path: Path, dataset: str | None, allow_pickle: bool) -> NumpySource
         return NumpySource(path, np.load(path, mmap_mode="r", allow_pickle=False), "npy", None)
     if not allow_pickle:
         raise ReadError(f"{path}: holds pickled data, not a plain array; {PICKLE_HINT}")
-    return NumpySource(path, _numeric(path, np.load(path, allow_pickle=allow_pickle)), "npy", None)
+    array, header = _unpickled(path, np.load(path, allow_pickle=allow_pickle))
+    return NumpySource(path, array, "npy", None, header)
 
 
 def open_npz(path: Path, dataset: str | None, allow_pickle: bool) -> NumpySource:
@@ -69,8 +81,8 @@ def open_npz(path: Path, dataset: str | None, allow_pickle: bool) -> NumpySource
             dtype = header_dtype(stream)
         if dtype is not None and dtype.hasobject and not allow_pickle:
             raise ReadError(f"{path}: array '{name}' holds pickled objects; {PICKLE_HINT}")
-        array = _numeric(path, archive[name]) if allow_pickle else archive[name]
-    return NumpySource(path, array, "npz", name)
+        array, header = _unpickled(path, archive[name]) if allow_pickle else (archive[name], {})
+    return NumpySource(path, array, "npz", name, header)
 
 
 def header_dtype(stream: IO[bytes]) -> np.dtype | None:
@@ -94,6 +106,29 @@ def _member_name(path: Path, names: list[str], dataset: str | None) -> str:
     if len(names) > 1:
         raise ReadError(f"{path}: holds arrays {', '.join(names)}; pass dataset= one of them")
     return names[0]
+
+
+def _unpickled(path: Path, loaded: Any) -> tuple[np.ndarray, dict[str, Any]]:
+    """Opted-in unpickled content as a numeric array plus header entries."""
+    image_and_mass = _image_and_mass(loaded)
+    if image_and_mass is not None:
+        image, mass = image_and_mass
+        return _numeric(path, image), {"axion_mass": float(mass)} if _is_number(mass) else {}
+    return _numeric(path, loaded), {}
+
+
+def _image_and_mass(loaded: Any) -> tuple[np.ndarray, Any] | None:
+    """The parts of a two-element object array `[2-D image, mass]`, or None."""
+    if not (isinstance(loaded, np.ndarray) and loaded.dtype.hasobject and loaded.shape == (2,)):
+        return None
+    image, mass = loaded
+    if not isinstance(image, np.ndarray) or image.ndim != 2 or np.ndim(mass) != 0:
+        return None
+    return image, mass
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, Real) and not isinstance(value, (bool, np.bool_))
 
 
 def _numeric(path: Path, loaded: Any) -> np.ndarray:

@@ -15,6 +15,7 @@ from pydantic import Field, PositiveInt
 from torch import nn
 
 from scivit.config import StrictModel
+from scivit.errors import ModelError
 from scivit.models.adapters import apply_adaptation
 from scivit.models.backbones import create_backbone
 from scivit.models.heads import build_head
@@ -46,13 +47,18 @@ class AdaptConfig(StrictModel):
 
 
 class ModelConfig(StrictModel):
-    """`model`: backbone, weights, input shape, head and adaptation."""
+    """`model`: backbone, weights, input shape, head and adaptation.
+
+    `grad_checkpointing` recomputes the backbone's activations in the backward pass instead of
+    storing them (timm's `set_grad_checkpointing`): less memory, about a third more compute.
+    """
 
     backbone: str = "resnet34"
     pretrained: str | None = None
     in_chans: PositiveInt = 1
     img_size: PositiveInt | None = None
     drop_path_rate: float = Field(0.0, ge=0.0, lt=1.0)
+    grad_checkpointing: bool = False
     head: HeadConfig = Field(default_factory=HeadConfig)
     adapt: AdaptConfig = Field(default_factory=AdaptConfig)
 
@@ -99,8 +105,23 @@ def build_classifier(cfg: ModelConfig, num_outputs: int) -> Classifier:
         img_size=cfg.img_size,
         drop_path_rate=cfg.drop_path_rate,
     )
+    if cfg.grad_checkpointing:
+        enable_grad_checkpointing(backbone, cfg.backbone)
     options: dict[str, object] = {"dropout": cfg.head.dropout}
     if cfg.head.hidden:
         options["hidden"] = cfg.head.hidden
     head = build_head(cfg.head.name, backbone.num_features, num_outputs, **options)
     return apply_adaptation(Classifier(backbone, head), cfg.adapt)
+
+
+def enable_grad_checkpointing(backbone: nn.Module, name: str) -> None:
+    """Turn on activation checkpointing through timm's interface, or say it is unsupported."""
+    switch = getattr(backbone, "set_grad_checkpointing", None)
+    try:
+        if switch is None:
+            raise NotImplementedError
+        switch(True)
+    except (AssertionError, NotImplementedError):
+        raise ModelError(
+            f"backbone '{name}' does not support model.grad_checkpointing; set it to false"
+        ) from None

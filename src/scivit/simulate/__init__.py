@@ -10,10 +10,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 from scivit.registry import Registry
+from scivit.simulate.lensing import LENSING_CLASSES, simulate_lensing
 from scivit.simulate.scattering import simulate_scattering
 from scivit.simulate.scattering_labels import SCATTERING_TAGS
 
 SIMULATORS: Registry[Callable[..., Path]] = Registry("simulator")
 SIMULATORS.add("scattering", simulate_scattering)
+SIMULATORS.add("lensing", simulate_lensing)
 
-__all__ = ["SCATTERING_TAGS", "SIMULATORS", "simulate_scattering"]
+__all__ = [
+    "LENSING_CLASSES",
+    "SCATTERING_TAGS",
+    "SIMULATORS",
+    "simulate_lensing",
+    "simulate_scattering",
+]

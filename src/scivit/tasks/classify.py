@@ -21,6 +21,7 @@ from scivit.metrics.multiclass import multiclass_metrics
 from scivit.metrics.multilabel import multilabel_metrics
 from scivit.models.optim import param_groups
 from scivit.tasks.schedule import warmup_cosine
+from scivit.tasks.strategy import StrategyConfig
 
 TaskKind = Literal["multilabel", "multiclass"]
 
@@ -39,7 +40,8 @@ class TrainConfig(StrictModel):
     precision: str = "auto"
     accelerator: str = "auto"
     devices: int | str = "auto"
-    strategy: str = "auto"
+    strategy: StrategyConfig = Field(default_factory=StrategyConfig)
+    num_nodes: int = Field(1, ge=1)
     accumulate_grad_batches: int = Field(1, ge=1)
     early_stopping_patience: int | None = Field(5, ge=1)
     monitor: str = "auto"

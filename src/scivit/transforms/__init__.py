@@ -8,9 +8,11 @@ from scivit.transforms.augment import RandFlip, RandIntensityScale, RandPoisson,
 from scivit.transforms.base import Compose, RandomTransform, Transform
 from scivit.transforms.beamstop import MaskBeamstop
 from scivit.transforms.build import TRANSFORMS, build_transform, build_transforms
+from scivit.transforms.crop import RandResizedCrop
 from scivit.transforms.dead_pixels import FixDeadPixels
 from scivit.transforms.geometry import Geometry, as_geometry, resolve_center
 from scivit.transforms.intensity import ClipPercentile, LogIntensity, Standardize
+from scivit.transforms.photometric import RandGamma, RandGaussianBlur, Unlog
 from scivit.transforms.polar import PolarRemap
 from scivit.transforms.radial import (
     RadialBins,
@@ -37,6 +39,10 @@ for _name, _transform in {
     "rand_rotate": RandRotate,
     "rand_intensity_scale": RandIntensityScale,
     "rand_poisson": RandPoisson,
+    "rand_resized_crop": RandResizedCrop,
+    "rand_gamma": RandGamma,
+    "rand_blur": RandGaussianBlur,
+    "unlog": Unlog,
 }.items():
     TRANSFORMS.add(_name, _transform)
 
@@ -53,8 +59,11 @@ __all__ = [
     "RadialNormalize",
     "RadialProfile",
     "RandFlip",
+    "RandGamma",
+    "RandGaussianBlur",
     "RandIntensityScale",
     "RandPoisson",
+    "RandResizedCrop",
     "RandRotate",
     "RandomTransform",
     "Resize",
@@ -62,6 +71,7 @@ __all__ = [
     "Standardize",
     "ToTensor",
     "Transform",
+    "Unlog",
     "as_geometry",
     "build_transform",
     "build_transforms",
