@@ -17,10 +17,12 @@ from scivit.models.classifier import (
 from scivit.models.heads import HEADS, build_head
 from scivit.models.optim import param_groups
 from scivit.models.weights import load_weights
+from scivit.models.zoo import LENSING_BACKBONES
 
 __all__ = [
     "BACKBONES",
     "HEADS",
+    "LENSING_BACKBONES",
     "AdaptConfig",
     "Classifier",
     "HeadConfig",
