@@ -167,7 +167,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--image-size", type=int, default=None, help="default: the model's size")
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--members", help="comma-separated zoo members (default: all lens_*)")
     parser.add_argument("--workers", type=int, default=2, help="simulation processes")
     parser.add_argument("--num-workers", type=int, default=0, help="data loader workers")
