@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from scivit.config import validate
-from scivit.errors import ConfigError
+from scivit.errors import ConfigError, ModelError
 from scivit.models.classifier import Classifier, ModelConfig, build_classifier
 
 
@@ -71,3 +71,16 @@ def test_linear_head_refuses_hidden_layers():
     cfg = ModelConfig(backbone="resnet18", head={"name": "linear", "hidden": [8]})
     with pytest.raises(ConfigError, match="head 'linear': unknown option 'hidden'"):
         build_classifier(cfg, num_outputs=2)
+
+
+def test_grad_checkpointing_is_switched_on_through_timm():
+    model = build_classifier(ModelConfig(backbone="resnet18", grad_checkpointing=True), 3)
+    assert model.backbone.grad_checkpointing is True
+    images = torch.randn(2, 1, 32, 32)
+    model(images).sum().backward()
+    assert model.backbone.conv1.weight.grad is not None
+
+
+def test_grad_checkpointing_on_an_unsupported_backbone_is_a_clear_error():
+    with pytest.raises(ModelError, match="does not support model.grad_checkpointing"):
+        build_classifier(ModelConfig(backbone="lens_c8_resnet", grad_checkpointing=True), 3)

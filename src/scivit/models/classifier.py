@@ -116,12 +116,13 @@ def build_classifier(cfg: ModelConfig, num_outputs: int) -> Classifier:
 
 def enable_grad_checkpointing(backbone: nn.Module, name: str) -> None:
     """Turn on activation checkpointing through timm's interface, or say it is unsupported."""
+    unsupported = ModelError(
+        f"backbone '{name}' does not support model.grad_checkpointing; set it to false"
+    )
     switch = getattr(backbone, "set_grad_checkpointing", None)
+    if switch is None:
+        raise unsupported
     try:
-        if switch is None:
-            raise NotImplementedError
         switch(True)
     except (AssertionError, NotImplementedError):
-        raise ModelError(
-            f"backbone '{name}' does not support model.grad_checkpointing; set it to false"
-        ) from None
+        raise unsupported from None
