@@ -207,7 +207,7 @@ def compare(frames: Frames, args: argparse.Namespace) -> dict[str, Any]:
         starts[method] = str(result.backbone)
         pretraining[method] = {
             "seconds": time.perf_counter() - began,
-            "final_loss": result.metrics.get("train/loss_epoch"),
+            "last_epoch": last_epoch_metrics(result.metrics),
         }
     scores = {
         name: {
@@ -217,6 +217,15 @@ def compare(frames: Frames, args: argparse.Namespace) -> dict[str, Any]:
         for name, start in starts.items()
     }
     return {"pretraining": pretraining, "scores": scores, "gains": gains(scores)}
+
+
+def last_epoch_metrics(metrics: dict[str, float]) -> dict[str, float]:
+    """The epoch means of the last pretraining epoch (loss, collapse signals, monitors)."""
+    return {
+        key.removeprefix("train/").removesuffix("_epoch"): value
+        for key, value in metrics.items()
+        if key.endswith("_epoch") or key.startswith("monitor/")
+    }
 
 
 def gains(scores: dict[str, dict[str, dict[str, float]]]) -> dict[str, Any]:
@@ -241,6 +250,9 @@ def print_table(result: dict[str, Any], frames: Frames, args: argparse.Namespace
         f"({args.label_fraction:.0%} of the pool) x {args.finetune_epochs} epochs, "
         f"val {counts['val']}, test {counts['test']} frames"
     )
+    for method, summary in result["pretraining"].items():
+        values = ", ".join(f"{k} {v:.4g}" for k, v in sorted(summary["last_epoch"].items()))
+        print(f"{method} pretraining, last epoch: {values} ({summary['seconds']:.0f} s)")
     columns = [(a, k) for a in ADAPTATIONS for k in HEADLINE]
     print(f"{'start':<12}" + "".join(f"{f'{a} {k}':>20}" for a, k in columns))
     for name, by_adaptation in result["scores"].items():

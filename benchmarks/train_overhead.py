@@ -127,8 +127,10 @@ def main() -> None:
     print(f"bare PyTorch loop: {baseline:.1f} img/s (runs: {bare:.1f}, {bare_again:.1f})")
     print(f"scivit trainer:    {ours:.1f} img/s (same fp32 precision)")
     print(f"ratio scivit/bare: {ours / baseline:.3f} (target >= 0.95)")
-    print(f"scivit with precision=auto ({resolve_precision('auto')}): {auto:.1f} img/s, "
-          f"{auto / baseline:.2f}x the fp32 bare loop")
+    print(
+        f"scivit with precision=auto ({resolve_precision('auto')}): {auto:.1f} img/s, "
+        f"{auto / baseline:.2f}x the fp32 bare loop"
+    )
 
 
 if __name__ == "__main__":

@@ -69,3 +69,10 @@ def test_tiny_run_reports_finite_scores_and_writes_files(benchmark, tmp_path, ca
     assert overhead["ratio"] == pytest.approx(overhead["scivit_img_s"] / overhead["bare_img_s"])
     assert json.loads((tmp_path / "ssl_pretraining.json").read_text())["scores"] == report["scores"]
     assert "ratio scivit/bare" in printed and f"{dino:.3f}" in printed
+    collapse = report["pretraining"]["dino"]["last_epoch"]
+    assert 0.0 < collapse["teacher_entropy"] <= math.log(64) + 1e-4
+    assert collapse["teacher_student_kl"] >= -1e-4
+    assert collapse["loss"] == pytest.approx(
+        collapse["teacher_entropy"] + collapse["teacher_student_kl"], rel=1e-3
+    )
+    assert "dino pretraining, last epoch:" in printed

@@ -150,7 +150,7 @@ def train(recipe: Recipe, callbacks: Sequence[L.Callback] = ()) -> TrainResult:
     best = _best_checkpoint(run_dir)
     if not trainer.is_global_zero:
         return TrainResult(run_dir=run_dir, best_checkpoint=best, val_metrics={})
-    val_metrics = finalize_thresholds(best, task, datamodule)
+    val_metrics = finalize_thresholds(best, task, datamodule, recipe.train.progress_bar)
     write_json(run_dir / "val_metrics.json", val_metrics)
     return TrainResult(run_dir=run_dir, best_checkpoint=best, val_metrics=val_metrics)
 
@@ -171,7 +171,7 @@ def _best_checkpoint(run_dir: Path) -> Path:
 
 
 def finalize_thresholds(
-    checkpoint: Path, task: ClassifyTask, datamodule: FrameDataModule
+    checkpoint: Path, task: ClassifyTask, datamodule: FrameDataModule, progress: bool = True
 ) -> dict[str, Any]:
     """Load the best weights, tune per-label thresholds on validation, store them in the file.
 
@@ -180,7 +180,8 @@ def finalize_thresholds(
     """
     state = load_checkpoint_dict(checkpoint)
     task.load_state_dict(state["state_dict"])
-    probs = predict_probs(task.model, datamodule.val_dataloader(), task.task_kind, desc="val")
+    loader = datamodule.val_dataloader()
+    probs = predict_probs(task.model, loader, task.task_kind, progress, desc="val")
     targets = datamodule.manifest.targets[datamodule.split_indices["val"]]
     thresholds = (
         tune_thresholds(probs, targets)

@@ -67,6 +67,34 @@ def test_centre_is_a_moving_average_of_teacher_outputs_and_used_next():
     )
 
 
+def paper_kl(teacher, student, center, tau_t, tau_s):
+    """Mean KL(P_t || P_s) over the same pairs as the loss."""
+    total, pairs = 0.0, 0
+    for v, t in enumerate(teacher):
+        p_t = softmax((t - center) / tau_t)
+        for w, s in enumerate(student):
+            if v != w:
+                p_s = softmax(s / tau_s)
+                total += float((p_t * (np.log(p_t) - np.log(p_s))).sum(axis=-1).mean())
+                pairs += 1
+    return total / pairs
+
+
+def test_teacher_entropy_and_the_kl_it_leaves_match_their_definitions():
+    loss = DINOLoss(out_dim=4, student_temp=0.1, teacher_temp=0.5, center_momentum=0.9)
+    entropy = float(loss.teacher_entropy(as_views(TEACHER), epoch=0.0))
+    p_t = softmax(TEACHER / 0.5)
+    assert entropy == pytest.approx(float(-(p_t * np.log(p_t)).sum(-1).mean()), rel=1e-5)
+    kl = float(loss(as_views(TEACHER), as_views(STUDENT), epoch=0.0)) - entropy
+    assert kl == pytest.approx(paper_kl(TEACHER, STUDENT, np.zeros(4), 0.5, 0.1), rel=1e-4)
+
+
+def test_uniform_teacher_has_the_largest_entropy():
+    loss = DINOLoss(out_dim=4, teacher_temp=0.04)
+    collapsed = [torch.full((3, 4), 0.7), torch.full((3, 4), 0.7)]
+    assert float(loss.teacher_entropy(collapsed, epoch=0.0)) == pytest.approx(np.log(4), rel=1e-6)
+
+
 def test_teacher_temperature_warms_up_linearly():
     assert teacher_temperature(0.0, 0.04, 0.07, 10.0) == pytest.approx(0.04)
     assert teacher_temperature(2.5, 0.04, 0.07, 10.0) == pytest.approx(0.0475)

@@ -84,3 +84,16 @@ def test_grad_checkpointing_is_switched_on_through_timm():
 def test_grad_checkpointing_on_an_unsupported_backbone_is_a_clear_error():
     with pytest.raises(ModelError, match="does not support model.grad_checkpointing"):
         build_classifier(ModelConfig(backbone="lens_c8_resnet", grad_checkpointing=True), 3)
+
+
+def test_architecture_options_reach_timm():
+    cfg = ModelConfig(backbone="vit_tiny_patch16_224", img_size=32, options={"patch_size": 8})
+    model = build_classifier(cfg, 3)
+    assert tuple(model.backbone.patch_embed.patch_size) == (8, 8)
+    assert model(torch.zeros(2, 1, 32, 32)).shape == (2, 3)
+
+
+def test_an_option_the_architecture_lacks_is_named():
+    cfg = ModelConfig(backbone="resnet18", options={"patch_sise": 8})
+    with pytest.raises(ModelError, match="patch_sise"):
+        build_classifier(cfg, 3)

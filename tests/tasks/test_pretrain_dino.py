@@ -134,3 +134,11 @@ def test_student_starts_from_a_weights_file_and_the_teacher_copies_it(tmp_path):
     for network in (method.network.student_backbone, method.network.teacher_backbone):
         state = network.state_dict()
         assert all(torch.equal(state[k], expected[k]) for k in expected)
+
+
+def test_architecture_options_reach_student_and_teacher():
+    model = PretrainModelConfig(backbone="vit_tiny_patch16_224", options={"patch_size": 8})
+    for start in (True, False):
+        backbone = create_view_backbone(model, [32, 16], start=start)
+        assert tuple(backbone.patch_embed.patch_size) == (8, 8)
+        assert backbone.forward_features(torch.zeros(1, 1, 16, 16)).shape[1] == 4 + 1

@@ -14,6 +14,12 @@ processes). lightly's `DINOLoss` computes both; this module adds the temperature
 `warmup_teacher_temp_epochs`, measured in fractional epochs), detaches the teacher outputs
 (no gradient reaches the teacher, as in the authors' code) and scalar-only options.
 Views are matched by position: teacher view i and student view i are the same crop.
+
+`collapse_signals` gives the two numbers the paper watches for collapse (its Sec. 5.3): the
+entropy h of the teacher's distribution and the KL divergence between teacher and student
+(the loss minus h). Collapse to a uniform output drives h to ln K and the KL to 0; collapse to
+one dominant prototype drives h to 0 and the KL to 0; learning keeps h well below ln K and the
+KL above 0.
 """
 
 from __future__ import annotations
@@ -81,6 +87,13 @@ class DINOLoss(nn.Module):
         """The teacher temperature at `epoch` (fractional)."""
         start, end, warmup = self.schedule
         return teacher_temperature(epoch, start, end, warmup)
+
+    def teacher_entropy(self, teacher_out: list[torch.Tensor], epoch: float) -> torch.Tensor:
+        """Mean entropy (nats) of the centred, sharpened teacher distributions, with the centre
+        as it is before the next call updates it."""
+        logits = torch.stack([t.detach().float() for t in teacher_out]) - self.loss.center
+        log_probs = torch.log_softmax(logits / self.temperature(epoch), dim=-1)
+        return -(log_probs.exp() * log_probs).sum(-1).mean()
 
     def forward(
         self, teacher_out: list[torch.Tensor], student_out: list[torch.Tensor], epoch: float

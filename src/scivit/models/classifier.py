@@ -8,7 +8,7 @@ backbone without per-model code.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 from pydantic import Field, PositiveInt
@@ -51,6 +51,8 @@ class ModelConfig(StrictModel):
 
     `grad_checkpointing` recomputes the backbone's activations in the backward pass instead of
     storing them (timm's `set_grad_checkpointing`): less memory, about a third more compute.
+    `options` are further keyword arguments of the architecture (e.g. `patch_size: 8` for a
+    timm ViT on small frames); one it does not take is a ModelError naming it.
     """
 
     backbone: str = "resnet34"
@@ -59,6 +61,7 @@ class ModelConfig(StrictModel):
     img_size: PositiveInt | None = None
     drop_path_rate: float = Field(0.0, ge=0.0, lt=1.0)
     grad_checkpointing: bool = False
+    options: dict[str, Any] = Field(default_factory=dict)
     head: HeadConfig = Field(default_factory=HeadConfig)
     adapt: AdaptConfig = Field(default_factory=AdaptConfig)
 
@@ -104,6 +107,7 @@ def build_classifier(cfg: ModelConfig, num_outputs: int) -> Classifier:
         pretrained=cfg.pretrained,
         img_size=cfg.img_size,
         drop_path_rate=cfg.drop_path_rate,
+        **cfg.options,
     )
     if cfg.grad_checkpointing:
         enable_grad_checkpointing(backbone, cfg.backbone)

@@ -162,8 +162,14 @@ class DINOMethod(nn.Module):
         """The loss of a batch of views (global views first) and the values worth logging."""
         teacher_out = self.network.teacher_outputs(views[:GLOBAL_VIEWS])
         student_out = self.network.student_outputs(views)
+        entropy = self.loss.teacher_entropy(teacher_out, epoch)
         loss = self.loss(teacher_out, student_out, epoch)
-        return {"loss": loss, "teacher_temp": torch.tensor(self.loss.temperature(epoch))}
+        return {
+            "loss": loss,
+            "teacher_temp": torch.tensor(self.loss.temperature(epoch)),
+            "teacher_entropy": entropy,
+            "teacher_student_kl": loss.detach() - entropy,
+        }
 
     def after_backward(self, epoch: int) -> None:
         """Cancel the last layer's gradients during the frozen epochs."""

@@ -1,31 +1,39 @@
 """Tags of a simulated scattering frame, decided from its generation parameters.
 
-The 17 tags are those of the X-ray scattering dataset of Wang, Yager et al. (WACV 2017). No tag
-looks at the noisy image: each follows from the scene and from the *expected* counts of the
-frame (exposure x curve x texture x solid angle x polarization x beam-stop transmission), so a
-feature is tagged only where it rises above the noise and the background at the drawn exposure
-and falls on working pixels of the detector.
+The 17 tags are those of the X-ray scattering dataset of Wang, Yager et al. (WACV 2017), whose
+frames were tagged by people looking at them on a log scale. No tag looks at the noisy image:
+each follows from the scene and from the *expected* counts of the frame (exposure x curve x
+texture x solid angle x polarization x beam-stop transmission), and a feature is tagged only
+where a person looking at the frame would see it at the drawn exposure, on working pixels of
+the detector (not in a module gap, beam-stop transmission above 1/2).
 
-A peak is *visible* when at least `max(6, size / 10)` working pixels (not in a module gap, beam
-stop transmission above 1/2) inside its band |q - q_peak| <= half width show an expected excess
-E over the expected rest R of the frame with E >= 4 sqrt(R + 1), E >= 0.15 R and E >= 2
-counts. A diffuse term is *visible* when, on the low-q (or high-q) half of the working pixels,
-at least 5% of them get expected counts C from it with C >= 3 sqrt(R + 1), C >= 0.5 R and
-C >= 2 counts.
+A peak is *visible* when its band |q - q_peak| <= half width shows it both as a whole and over a
+substantial arc. As a whole: the azimuthally integrated excess E over the expected rest R of
+the frame is significant, Z = sum E / sqrt(sum (R + E)) >= 5 (the Rose criterion for seeing an
+object in noise). Over an arc: the band, sorted by azimuth, is cut into sectors of equal pixel
+count (8 pixels or more, at most 36 sectors); a sector shows the peak when its excess rises
+above the noise (Z >= 1 over the sector) and stands out on a log scale: sum E >= 0.3 sum R (a
+step of ln 1.3 in log counts) for a sharp ring, sum E >= 0.15 sum R for a broad peak (halo,
+structure factor), which the eye averages over a wide band; the sectors that show it hold at
+least 20% of the band and at least max(8, size / 8) pixels. Two visible peaks are *resolved*
+when their separation is at least the mean of their widths (FWHM, never under two pixels); a
+run of unresolved neighbours is one ring. A diffuse term is *visible* when it dominates at
+least 25% of the working pixels of its half of the frame (low q or high q, split at the median
+q): the term gives C >= R and C >= 2 counts there.
 
 | tag | rule |
 |---|---|
-| BCC | a bcc paracrystal with at least 2 visible reflections |
+| BCC | a bcc paracrystal whose first two reflections are visible and resolved (ratio sqrt 2) |
 | Beam Off Image | beam centre outside the frame |
 | Circular Beamstop | a disc stop whose disc (not its arm) covers >= max(8, 0.2% of) pixels |
 | Diffuse high-q | a visible diffuse high-q term (broad scattering rising to the outer q) |
 | Diffuse low-q | a visible diffuse low-q term (form factor, polymer, particle liquid) |
-| FCC | an fcc paracrystal with at least 2 visible reflections |
+| FCC | an fcc paracrystal whose first two reflections are visible and resolved (sqrt 4/3) |
 | Halo | a visible amorphous halo (broad peak, relative width 12-35%) |
 | High background | mean background >= 8 counts/pixel and >= 0.3 x mean sample counts |
-| Higher orders | a lattice or lamellar stack with at least 2 visible orders |
+| Higher orders | a lattice or lamellar stack with at least 2 resolved visible orders |
 | Linear beamstop | a rod stop covering >= max(8, 0.2% of) pixels |
-| Many rings | at least 5 visible sharp rings (powder, lattice, lamellar) |
+| Many rings | at least 5 resolved visible sharp rings (powder, lattice, lamellar) |
 | Polycrystalline | at least 1 visible powder ring of a pyFAI calibrant |
 | Ring | at least 1 visible sharp ring (powder, lattice, lamellar) |
 | Strong scattering | mean expected sample counts per working pixel >= 150 |
@@ -67,11 +75,22 @@ BEAMSTOP_TAGS = {
     "wedge": "Wedge beamstop",
 }
 RING_ORIGINS = ("powder", "bcc", "fcc", "lamellar")
+PERIODIC_ORIGINS = ("bcc", "fcc", "lamellar")
 MANY_RINGS = 5
 WEAK_COUNTS = 1.5
 STRONG_COUNTS = 150.0
 HIGH_BACKGROUND_COUNTS = 8.0
 HIGH_BACKGROUND_RATIO = 0.3
+PEAK_SIGNIFICANCE = 5.0
+SECTOR_SIGNIFICANCE = 1.0
+SHARP_CONTRAST = 0.3
+BROAD_CONTRAST = 0.15
+BROAD_ORIGINS = ("halo", "structure_factor")
+SECTOR_PIXELS = 8
+MAX_SECTORS = 36
+ARC_FRACTION = 0.2
+DIFFUSE_FRACTION = 0.25
+DIFFUSE_MIN_COUNTS = 2.0
 
 
 @dataclass(frozen=True)
@@ -96,20 +115,61 @@ class Expected:
     valid: np.ndarray
 
 
+def significance(excess: float, rest: float) -> float:
+    """Z = E / sqrt(R + E): how many Poisson sigmas `excess` counts stand above `rest` counts."""
+    total = excess + rest
+    return excess / np.sqrt(total) if total > 0.0 else 0.0
+
+
+def arc_pixels(excess: np.ndarray, rest: np.ndarray, chi: np.ndarray, contrast: float) -> int:
+    """Pixels of a band in the azimuthal sectors that show its excess on a log scale.
+
+    The band is sorted by azimuth `chi` and cut into sectors of equal pixel count; a sector
+    shows the excess when it rises above the noise and is at least `contrast` x the rest.
+    """
+    count = int(np.clip(chi.size // SECTOR_PIXELS, 1, MAX_SECTORS))
+    shown = 0
+    for sector in np.array_split(np.argsort(chi), count):
+        sector_excess, sector_rest = float(excess[sector].sum()), float(rest[sector].sum())
+        if (
+            sector_excess >= contrast * sector_rest
+            and significance(sector_excess, sector_rest) >= SECTOR_SIGNIFICANCE
+        ):
+            shown += sector.size
+    return shown
+
+
 def peak_visible(peak: Peak, term: Term, grid: np.ndarray, expected: Expected) -> bool:
-    """Whether `peak` of `term` stands out of the expected rest of the frame."""
+    """Whether `peak` of `term` is seen in the frame: significant as a whole and over an arc."""
     band = expected.valid & (np.abs(expected.q - peak.q) <= peak.half_width)
-    if not band.any():
+    least = max(8, expected.q.shape[0] // 8)
+    if int(band.sum()) < least:
         return False
     excess = np.interp(expected.q[band], grid, peak.excess) * expected.scale[band]
     excess = excess * term.texture(expected.chi[band])
     rest = np.clip(expected.total[band] - excess, 0.0, None)
-    significant = (excess >= 4.0 * np.sqrt(rest + 1.0)) & (excess >= 0.15 * rest) & (excess >= 2.0)
-    return int(significant.sum()) >= max(6, expected.q.shape[0] // 10)
+    if significance(float(excess.sum()), float(rest.sum())) < PEAK_SIGNIFICANCE:
+        return False
+    contrast = BROAD_CONTRAST if peak.origin in BROAD_ORIGINS else SHARP_CONTRAST
+    shown = arc_pixels(excess, rest, expected.chi[band], contrast)
+    return shown >= ARC_FRACTION * excess.size and shown >= least
+
+
+def resolved(first: Peak, second: Peak) -> bool:
+    """Whether two peaks are separated by at least the mean of their widths (FWHM)."""
+    return abs(second.q - first.q) >= 0.5 * (first.width + second.width)
+
+
+def distinct_rings(peaks: list[Peak]) -> int:
+    """Rings a person counts among `peaks`: a run of unresolved neighbours counts once."""
+    ordered = sorted(peaks, key=lambda peak: peak.q)
+    return int(bool(ordered)) + sum(
+        resolved(low, high) for low, high in zip(ordered, ordered[1:], strict=False)
+    )
 
 
 def diffuse_visible(term: Term, grid: np.ndarray, expected: Expected) -> bool:
-    """Whether a diffuse term dominates its half (low or high q) of the working pixels."""
+    """Whether a diffuse term dominates a substantial part of its half (low or high q)."""
     q_valid = expected.q[expected.valid]
     if q_valid.size == 0:
         return False
@@ -120,31 +180,40 @@ def diffuse_visible(term: Term, grid: np.ndarray, expected: Expected) -> bool:
     counts = np.interp(expected.q[half], grid, term.curve) * expected.scale[half]
     counts = counts * term.texture(expected.chi[half])
     rest = np.clip(expected.total[half] - counts, 0.0, None)
-    significant = (counts >= 3.0 * np.sqrt(rest + 1.0)) & (counts >= 0.5 * rest) & (counts >= 2.0)
-    return bool(significant.sum() >= 0.05 * max(int(half.sum()), 1))
+    dominant = (counts >= rest) & (counts >= DIFFUSE_MIN_COUNTS)
+    return bool(dominant.sum() >= DIFFUSE_FRACTION * max(int(half.sum()), 1))
+
+
+def _lattice_tag(visible: list[Peak]) -> str | None:
+    """The lattice tag when its first two reflections are visible and resolved (ratio reads)."""
+    first = [peak for peak in visible if peak.order == 1 and peak.origin in ("bcc", "fcc")]
+    second = [peak for peak in visible if peak.order == 2]
+    if first and second and resolved(first[0], second[0]):
+        return first[0].origin.upper()
+    return None
 
 
 def _peak_tags(terms: list[Term], grid: np.ndarray, expected: Expected) -> set[str]:
     tags: set[str] = set()
-    rings = 0
+    rings: list[Peak] = []
     for term in terms:
         visible = [peak for peak in term.peaks if peak_visible(peak, term, grid, expected)]
         origins = {peak.origin for peak in visible}
-        rings += sum(peak.origin in RING_ORIGINS for peak in visible)
+        rings.extend(peak for peak in visible if peak.origin in RING_ORIGINS)
         if "powder" in origins:
             tags.add("Polycrystalline")
         if "halo" in origins:
             tags.add("Halo")
         if "structure_factor" in origins:
             tags.add("Structure factor")
-        periodic = [peak for peak in visible if peak.origin in ("bcc", "fcc", "lamellar")]
-        if len(periodic) >= 2:
+        if distinct_rings([peak for peak in visible if peak.origin in PERIODIC_ORIGINS]) >= 2:
             tags.add("Higher orders")
-            if periodic[0].origin in ("bcc", "fcc"):
-                tags.add(periodic[0].origin.upper())
-    if rings >= 1:
+        lattice = _lattice_tag(visible)
+        if lattice:
+            tags.add(lattice)
+    if rings:
         tags.add("Ring")
-    if rings >= MANY_RINGS:
+    if distinct_rings(rings) >= MANY_RINGS:
         tags.add("Many rings")
     return tags
 

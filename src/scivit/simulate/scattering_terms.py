@@ -3,10 +3,11 @@
 A scene is a list of component specs (plain JSON-able dicts drawn by `scattering_scene`). Each
 kind of component is built by a function registered in `COMPONENTS`, which turns a spec into
 `Term`s on a q grid (nm^-1): the curve (counts per pixel at unit exposure, before solid angle
-and polarization), its azimuthal texture, the peaks whose visibility decides the labels, and
-whether it is a diffuse low-q or high-q contribution. Textures follow the usual orientation
-distribution I(q, chi) = I(q) (1 + a cos 2(chi - chi0))^n, and few-grain powders put bright
-spots on their rings.
+and polarization), its azimuthal texture, the peaks whose visibility decides the labels (with
+the width at which the detector shows them, so that neighbouring reflections can be judged
+resolved or not), and whether it is a diffuse low-q or high-q contribution. Textures follow
+the usual orientation distribution I(q, chi) = I(q) (1 + a cos 2(chi - chi0))^n, and few-grain
+powders put bright spots on their rings.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ class Peak:
         origin: what made it ("powder", "bcc", "fcc", "lamellar", "structure_factor", "halo").
         q: position (nm^-1).
         half_width: half width (nm^-1) of the band of pixels that show it.
+        width: full width at half maximum (nm^-1) as the detector shows it (`apparent_width`).
         excess: the peak's rise above its own baseline on the grid (counts at unit exposure).
         order: reflection index within its periodicity (1 = first).
     """
@@ -80,6 +82,7 @@ class Peak:
     origin: str
     q: float
     half_width: float
+    width: float
     excess: np.ndarray = field(repr=False)
     order: int = 1
 
@@ -96,6 +99,24 @@ class Term:
 
 Builder = Callable[[dict[str, Any], np.ndarray, float], list[Term]]
 COMPONENTS: Registry[Builder] = Registry("scattering component")
+
+
+def apparent_width(excess: np.ndarray, grid: np.ndarray, resolution: float) -> float:
+    """FWHM (nm^-1) of the highest maximum of `excess`, at least two pixels (2 x `resolution`).
+
+    Two rings closer than this cannot be told apart on the detector: a dip between them needs
+    a pixel in between.
+    """
+    top = int(np.argmax(excess))
+    half = 0.5 * float(excess[top])
+    if half <= 0.0:
+        return 2.0 * resolution
+    left = np.flatnonzero(excess[:top] < half)
+    right = np.flatnonzero(excess[top:] < half)
+    start = int(left[-1]) + 1 if left.size else 0
+    stop = top + int(right[0]) - 1 if right.size else grid.size - 1
+    step = float(grid[1] - grid[0])
+    return max(float(grid[stop] - grid[start]) + step, 2.0 * resolution)
 
 
 def texture_from_spec(spec: dict[str, Any] | None) -> Texture:
@@ -131,7 +152,7 @@ def halo(spec: dict[str, Any], grid: np.ndarray, resolution: float) -> list[Term
     """Amorphous halo: one broad peak (sasmodels broad_peak) inside the detector range."""
     curve = _broad_peak(spec, grid)
     half_width = spec["relative_width"] * spec["q"]
-    peak = Peak("halo", spec["q"], half_width, curve)
+    peak = Peak("halo", spec["q"], half_width, apparent_width(curve, grid, resolution), curve)
     return [Term(curve, texture_from_spec(spec.get("texture")), (peak,))]
 
 
@@ -162,7 +183,8 @@ def structure_factor(spec: dict[str, Any], grid: np.ndarray, resolution: float) 
     scale = spec["amplitude"] / max(reference, 1e-30)
     excess = np.clip(with_s - alone, 0.0, None) * scale
     q_peak = float(grid[int(np.argmax(excess))])
-    peak = Peak("structure_factor", q_peak, 0.15 * q_peak, excess)
+    width = apparent_width(excess, grid, resolution)
+    peak = Peak("structure_factor", q_peak, 0.15 * q_peak, width, excess)
     return [Term(with_s * scale, Texture(), (peak,), diffuse="low_q")]
 
 
@@ -215,7 +237,8 @@ def _ordered_peaks(
             break
         half_width = max(resolution, 0.25 * min(q - low, high - q))
         excess = local_excess(curve, grid, low, high)
-        peaks.append(Peak(origin, float(q), float(half_width), excess, order=index + 1))
+        width = apparent_width(excess, grid, resolution)
+        peaks.append(Peak(origin, float(q), float(half_width), width, excess, order=index + 1))
     return tuple(peaks)
 
 
@@ -232,7 +255,8 @@ def powder(spec: dict[str, Any], grid: np.ndarray, resolution: float) -> list[Te
         curve = spec["heights"][index] * sas_curve(
             "gaussian_peak", grid, peak_pos=q / 10.0, sigma=sigma / 10.0
         )
-        peak = Peak("powder", float(q), 2.0 * sigma, curve, order=index + 1)
+        width = apparent_width(curve, grid, resolution)
+        peak = Peak("powder", float(q), 2.0 * sigma, width, curve, order=index + 1)
         terms.append(Term(curve, texture_from_spec(textures[index]), (peak,)))
     return terms
 

@@ -41,13 +41,15 @@ CLASSIFICATION_ONLY = (
 
 
 class PretrainModelConfig(StrictModel):
-    """`model`: the backbone to pretrain (a timm name or a scivit backbone) and its start."""
+    """`model`: the backbone to pretrain (a timm name or a scivit backbone), its start and
+    further options of its architecture (as in classification recipes)."""
 
     backbone: str = "vit_small_patch14_dinov2"
     pretrained: str | None = None
     in_chans: PositiveInt = 1
     img_size: PositiveInt | None = None
     drop_path_rate: float = Field(0.1, ge=0.0, lt=1.0)
+    options: dict[str, Any] = Field(default_factory=dict)
 
 
 class PretrainTrainConfig(TrainConfig):
@@ -131,6 +133,7 @@ def create_view_backbone(
             EMA teacher: random weights, no stochastic depth).
     """
     options = {
+        **cfg.options,
         "in_chans": cfg.in_chans,
         "pretrained": cfg.pretrained if start else None,
         "img_size": cfg.img_size or view_sizes[0],
