@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
-from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, TQDMProgressBar
-from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from lightning.pytorch.callbacks import ModelCheckpoint
 from pydantic import Field, create_model, model_validator
 from safetensors.torch import save as safetensors_bytes
 from torch import nn
@@ -34,7 +33,6 @@ from scivit.errors import ConfigError
 from scivit.fileio import atomic_open, write_yaml
 from scivit.provenance import provenance
 from scivit.recipe import read_recipe_data
-from scivit.tasks.hardware import resolve_precision
 from scivit.tasks.pretrain import (
     PRETRAIN_METHODS,
     PretrainModelConfig,
@@ -42,7 +40,7 @@ from scivit.tasks.pretrain import (
     PretrainTrainConfig,
 )
 from scivit.tasks.ssl_monitor import FeatureMonitor, MonitorConfig, monitor_loaders
-from scivit.tasks.strategy import build_strategy
+from scivit.tasks.trainer import make_trainer
 from scivit.train import silence_library_noise
 from scivit.transforms import Compose
 
@@ -165,14 +163,13 @@ def record_run(recipe: PretrainRecipe, run_dir: Path, data_sha256: str) -> dict[
 
 
 def build_trainer(recipe: PretrainRecipe, run_dir: Path, callbacks: list[L.Callback]) -> L.Trainer:
-    """A Trainer with `last.ckpt` every epoch, periodic checkpoints, loggers and progress bar."""
+    """A Trainer with `last.ckpt` every epoch and periodic checkpoints (`make_trainer`)."""
     cfg = recipe.train
     checkpoints = run_dir / "checkpoints"
     every: list[L.Callback] = [
         ModelCheckpoint(
             dirpath=checkpoints, filename="last", save_top_k=1, enable_version_counter=False
         ),
-        LearningRateMonitor(logging_interval="step"),
     ]
     if cfg.checkpoint_every_n_epochs is not None:
         every.append(
@@ -186,27 +183,7 @@ def build_trainer(recipe: PretrainRecipe, run_dir: Path, callbacks: list[L.Callb
                 auto_insert_metric_name=False,
             )
         )
-    if cfg.progress_bar:
-        every.append(TQDMProgressBar(refresh_rate=10))
-    precision = resolve_precision(cfg.precision, cfg.accelerator)
-    return L.Trainer(
-        default_root_dir=run_dir,
-        max_epochs=cfg.max_epochs,
-        accelerator=cfg.accelerator,
-        devices=cfg.devices,
-        num_nodes=cfg.num_nodes,
-        strategy=build_strategy(cfg.strategy, cfg.accelerator, precision, run_dir),
-        precision=precision,
-        gradient_clip_val=cfg.grad_clip,
-        accumulate_grad_batches=cfg.accumulate_grad_batches,
-        deterministic=cfg.deterministic,
-        log_every_n_steps=cfg.log_every_n_steps,
-        limit_train_batches=cfg.limit_train_batches,
-        callbacks=[*every, *callbacks],
-        logger=[CSVLogger(run_dir, name="logs"), TensorBoardLogger(run_dir, name="tensorboard")],
-        enable_progress_bar=cfg.progress_bar,
-        enable_model_summary=False,
-    )
+    return make_trainer(cfg, run_dir, [*every, *callbacks])
 
 
 def _metadata(recipe: PretrainRecipe, input_size: int) -> dict[str, str]:

@@ -17,13 +17,7 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
-from lightning.pytorch.callbacks import (
-    EarlyStopping,
-    LearningRateMonitor,
-    ModelCheckpoint,
-    TQDMProgressBar,
-)
-from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
 from scivit.checkpoint import CHECKPOINT_KEY, load_checkpoint_dict, save_checkpoint_dict
 from scivit.data.datamodule import FrameDataModule
@@ -35,8 +29,7 @@ from scivit.models.classifier import build_classifier
 from scivit.provenance import provenance
 from scivit.recipe import Recipe
 from scivit.tasks.classify import ClassifyTask, summary_metrics
-from scivit.tasks.hardware import resolve_precision
-from scivit.tasks.strategy import build_strategy
+from scivit.tasks.trainer import make_trainer
 
 
 @dataclass(frozen=True)
@@ -68,36 +61,13 @@ def build_trainer(
             save_last=True,
             auto_insert_metric_name=False,
         ),
-        LearningRateMonitor(logging_interval="step"),
         *extra_callbacks,
     ]
     if cfg.early_stopping_patience is not None:
         callbacks.append(
             EarlyStopping(monitor=monitor, mode="max", patience=cfg.early_stopping_patience)
         )
-    if cfg.progress_bar:
-        callbacks.append(TQDMProgressBar(refresh_rate=10))
-    loggers = [CSVLogger(run_dir, name="logs"), TensorBoardLogger(run_dir, name="tensorboard")]
-    precision = resolve_precision(cfg.precision, cfg.accelerator)
-    return L.Trainer(
-        default_root_dir=run_dir,
-        max_epochs=cfg.max_epochs,
-        accelerator=cfg.accelerator,
-        devices=cfg.devices,
-        num_nodes=cfg.num_nodes,
-        strategy=build_strategy(cfg.strategy, cfg.accelerator, precision, run_dir),
-        precision=precision,
-        gradient_clip_val=cfg.grad_clip,
-        accumulate_grad_batches=cfg.accumulate_grad_batches,
-        deterministic=cfg.deterministic,
-        log_every_n_steps=cfg.log_every_n_steps,
-        limit_train_batches=cfg.limit_train_batches,
-        limit_val_batches=cfg.limit_val_batches,
-        callbacks=callbacks,
-        logger=loggers,
-        enable_progress_bar=cfg.progress_bar,
-        enable_model_summary=False,
-    )
+    return make_trainer(cfg, run_dir, callbacks)
 
 
 LIBRARY_NOISE = (

@@ -143,3 +143,11 @@ def test_sampling_respects_bounds_steps_and_log_scale(write_recipe):
     assert distributions["data.batch_size"] == IntDistribution(16, 64, step=16)
     assert distributions["model.backbone"] == CategoricalDistribution(["resnet18", "resnet34"])
     assert math.isclose(distributions["model.head.dropout"].high, 0.5)
+
+
+def test_the_packaged_lensing_search_checks_against_its_recipe():
+    recipe = load_recipe("lensing-tune")
+    check_space(recipe)
+    assert tune_config(recipe).metric == "val/accuracy"
+    winner = with_params(recipe, {"train.lr": 5e-4, "model.backbone": "lens_swin"})
+    assert winner.model.backbone == "lens_swin" and winner.tune is None
