@@ -36,3 +36,6 @@ def test_tiny_zoo_table(tmp_path, monkeypatch):
     text = out.read_text()
     assert "| lens_cct |" in text
     assert "Model II: 10 images per class (64 px)" in text
+    assert "Not yet trained" not in text
+    partial = lensing_zoo.markdown(rows, args, ["lens_swin", "lens_pit"])
+    assert "Not yet trained: lens_swin, lens_pit" in partial and "| lens_cct |" in partial

@@ -13,12 +13,13 @@ from scivit.simulate.scattering_labels import (
     SHARP_CONTRAST,
     Expected,
     arc_pixels,
-    diffuse_visible,
     distinct_rings,
     frame_tags,
     peak_visible,
     resolved,
     significance,
+    smooth_dominates,
+    term_counts,
 )
 from scivit.simulate.scattering_physics import dnn_for_first_peak
 from scivit.simulate.scattering_terms import Peak, Term, Texture, apparent_width, build_terms
@@ -40,14 +41,19 @@ def _maps(rest: float) -> dict[str, np.ndarray]:
     }
 
 
-def _expected(maps: dict[str, np.ndarray], sample: np.ndarray) -> Expected:
+def _expected(
+    maps: dict[str, np.ndarray], sample: np.ndarray, rising: np.ndarray | None = None
+) -> Expected:
+    """Flat rest counts plus `sample`, plus a background `rising` towards the beam if given."""
+    rising = np.zeros((SIZE, SIZE)) if rising is None else rising
     return Expected(
         q=maps["q"],
         chi=maps["chi"],
         scale=np.ones((SIZE, SIZE)),
-        total=maps["rest"] + sample,
+        total=maps["rest"] + rising + sample,
         sample=sample,
-        background=maps["rest"],
+        background=maps["rest"] + rising,
+        smooth_background=rising,
         valid=np.ones((SIZE, SIZE), bool),
     )
 
@@ -176,15 +182,41 @@ def test_apparent_width_is_gaussian_fwhm_and_never_under_two_pixels():
     assert apparent_width(np.zeros_like(grid), grid, resolution=0.01) == pytest.approx(0.02)
 
 
+def _low_q_cut(maps: dict[str, np.ndarray], factor: float) -> float:
+    """The q below which `factor` x DIFFUSE_FRACTION of the low-q half of the pixels lie."""
+    low_half = np.sort(maps["q"].ravel())[: SIZE * SIZE // 2]
+    return float(low_half[int(factor * DIFFUSE_FRACTION * low_half.size)])
+
+
 @pytest.mark.parametrize(("factor", "visible"), [(0.8, False), (1.3, True)])
 def test_diffuse_low_q_must_dominate_a_substantial_part_of_low_q(factor, visible):
     maps = _maps(rest=2.0)
-    low_half = np.sort(maps["q"].ravel())[: SIZE * SIZE // 2]
-    cut = float(low_half[int(factor * DIFFUSE_FRACTION * low_half.size)])
-    curve = np.where(cut > GRID, 3.0, 0.5)
+    curve = np.where(_low_q_cut(maps, factor) > GRID, 3.0, 0.5)
     term = Term(curve, Texture(), diffuse="low_q")
     expected = _expected(maps, np.interp(maps["q"], GRID, curve))
-    assert diffuse_visible(term, GRID, expected) is visible
+    assert smooth_dominates(term_counts(term, GRID, expected), expected, low_q=True) is visible
+    assert ("Diffuse low-q" in _tags(term, expected)) is visible
+
+
+def _tags(term: Term, expected: Expected) -> list[str]:
+    body = np.zeros((SIZE, SIZE))
+    return frame_tags([term], GRID, expected, "circular", body, (31.5, 31.5))
+
+
+def test_parasitic_scattering_alone_reads_as_diffuse_low_q():
+    maps = _maps(rest=2.0)
+    rising = np.where(maps["q"] < _low_q_cut(maps, 1.3), 5.0, 0.0)
+    quiet = Term(np.zeros_like(GRID), Texture())
+    assert "Diffuse low-q" in _tags(quiet, _expected(maps, np.zeros((SIZE, SIZE)), rising))
+    assert "Diffuse low-q" not in _tags(quiet, _expected(maps, np.zeros((SIZE, SIZE))))
+
+
+def test_a_halo_filling_the_outer_q_reads_as_diffuse_high_q():
+    maps = _maps(rest=2.0)
+    curve = np.where(float(np.median(maps["q"])) < GRID, 4.0, 0.0)
+    halo = Term(curve, Texture(), (Peak("halo", 0.4, 0.1, 0.2, curve),))
+    expected = _expected(maps, np.interp(maps["q"], GRID, curve))
+    assert {"Diffuse high-q", "Diffuse low-q"} & set(_tags(halo, expected)) == {"Diffuse high-q"}
 
 
 def test_fcc_first_pair_is_resolved_only_on_fine_enough_pixels():

@@ -13,21 +13,25 @@ the frame is significant, Z = sum E / sqrt(sum (R + E)) >= 5 (the Rose criterion
 object in noise). Over an arc: the band, sorted by azimuth, is cut into sectors of equal pixel
 count (8 pixels or more, at most 36 sectors); a sector shows the peak when its excess rises
 above the noise (Z >= 1 over the sector) and stands out on a log scale: sum E >= 0.3 sum R (a
-step of ln 1.3 in log counts) for a sharp ring, sum E >= 0.15 sum R for a broad peak (halo,
+step of ln 1.5 in log counts) for a sharp ring, sum E >= 0.15 sum R for a broad peak (halo,
 structure factor), which the eye averages over a wide band; the sectors that show it hold at
 least 20% of the band and at least max(8, size / 8) pixels. Two visible peaks are *resolved*
 when their separation is at least the mean of their widths (FWHM, never under two pixels); a
-run of unresolved neighbours is one ring. A diffuse term is *visible* when it dominates at
+run of unresolved neighbours is one ring. The diffuse tags name what is seen, not where it
+comes from: *diffuse low-q* is smooth scattering rising towards the beam — the sample's diffuse
+low-q terms together with air and parasitic scattering, slit streaks and the direct beam's
+tail, which look alike on a frame — and *diffuse high-q* is broad scattering towards the outer
+q — diffuse high-q terms and amorphous halos. Either is seen when its counts C dominate at
 least 25% of the working pixels of its half of the frame (low q or high q, split at the median
-q): the term gives C >= R and C >= 2 counts there.
+q): C >= R (the rest of the frame) and C >= 2 counts there.
 
 | tag | rule |
 |---|---|
 | BCC | a bcc paracrystal whose first two reflections are visible and resolved (ratio sqrt 2) |
 | Beam Off Image | beam centre outside the frame |
 | Circular Beamstop | a disc stop whose disc (not its arm) covers >= max(8, 0.2% of) pixels |
-| Diffuse high-q | a visible diffuse high-q term (broad scattering rising to the outer q) |
-| Diffuse low-q | a visible diffuse low-q term (form factor, polymer, particle liquid) |
+| Diffuse high-q | broad scattering towards the outer q (diffuse high-q terms, halos) is seen |
+| Diffuse low-q | smooth scattering rising towards the beam (sample or background) is seen |
 | FCC | an fcc paracrystal whose first two reflections are visible and resolved (sqrt 4/3) |
 | Halo | a visible amorphous halo (broad peak, relative width 12-35%) |
 | High background | mean background >= 8 counts/pixel and >= 0.3 x mean sample counts |
@@ -83,7 +87,7 @@ HIGH_BACKGROUND_COUNTS = 8.0
 HIGH_BACKGROUND_RATIO = 0.3
 PEAK_SIGNIFICANCE = 5.0
 SECTOR_SIGNIFICANCE = 1.0
-SHARP_CONTRAST = 0.3
+SHARP_CONTRAST = 0.5
 BROAD_CONTRAST = 0.15
 BROAD_ORIGINS = ("halo", "structure_factor")
 SECTOR_PIXELS = 8
@@ -103,6 +107,8 @@ class Expected:
         total: expected counts of everything (sample, background, direct beam).
         sample: expected sample counts.
         background: expected background counts.
+        smooth_background: the part of `total` outside the sample that rises towards the beam
+            (air and parasitic scattering, slit streaks, the direct beam's tail).
         valid: working pixels (no gap, stop transmission above 1/2).
     """
 
@@ -112,6 +118,7 @@ class Expected:
     total: np.ndarray
     sample: np.ndarray
     background: np.ndarray
+    smooth_background: np.ndarray
     valid: np.ndarray
 
 
@@ -168,19 +175,21 @@ def distinct_rings(peaks: list[Peak]) -> int:
     )
 
 
-def diffuse_visible(term: Term, grid: np.ndarray, expected: Expected) -> bool:
-    """Whether a diffuse term dominates a substantial part of its half (low or high q)."""
+def term_counts(term: Term, grid: np.ndarray, expected: Expected) -> np.ndarray:
+    """Expected counts of one term on every pixel."""
+    curve = np.interp(expected.q, grid, term.curve) * expected.scale
+    return curve * term.texture(expected.chi)
+
+
+def smooth_dominates(counts: np.ndarray, expected: Expected, low_q: bool) -> bool:
+    """Whether `counts` dominate a substantial part of the low-q (or high-q) half of the frame."""
     q_valid = expected.q[expected.valid]
     if q_valid.size == 0:
         return False
     median = float(np.median(q_valid))
-    half = expected.valid & (
-        (expected.q <= median) if term.diffuse == "low_q" else (expected.q >= median)
-    )
-    counts = np.interp(expected.q[half], grid, term.curve) * expected.scale[half]
-    counts = counts * term.texture(expected.chi[half])
-    rest = np.clip(expected.total[half] - counts, 0.0, None)
-    dominant = (counts >= rest) & (counts >= DIFFUSE_MIN_COUNTS)
+    half = expected.valid & ((expected.q <= median) if low_q else (expected.q >= median))
+    seen, rest = counts[half], np.clip(expected.total[half] - counts[half], 0.0, None)
+    dominant = (seen >= rest) & (seen >= DIFFUSE_MIN_COUNTS)
     return bool(dominant.sum() >= DIFFUSE_FRACTION * max(int(half.sum()), 1))
 
 
@@ -218,13 +227,22 @@ def _peak_tags(terms: list[Term], grid: np.ndarray, expected: Expected) -> set[s
     return tags
 
 
+def _is_halo(term: Term) -> bool:
+    return any(peak.origin == "halo" for peak in term.peaks)
+
+
 def _diffuse_tags(terms: list[Term], grid: np.ndarray, expected: Expected) -> set[str]:
-    names = {"low_q": "Diffuse low-q", "high_q": "Diffuse high-q"}
-    return {
-        names[term.diffuse]
-        for term in terms
-        if term.diffuse is not None and diffuse_visible(term, grid, expected)
-    }
+    low = expected.smooth_background.astype(float)
+    high = np.zeros_like(low)
+    for term in terms:
+        if term.diffuse == "low_q":
+            low = low + term_counts(term, grid, expected)
+        elif term.diffuse == "high_q" or _is_halo(term):
+            high = high + term_counts(term, grid, expected)
+    tags = {"Diffuse low-q"} if smooth_dominates(low, expected, low_q=True) else set()
+    if smooth_dominates(high, expected, low_q=False):
+        tags.add("Diffuse high-q")
+    return tags
 
 
 def _level_tags(expected: Expected) -> set[str]:

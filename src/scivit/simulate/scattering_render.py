@@ -106,13 +106,12 @@ def render_frame(
     exposure = float(setup["exposure"])
     scale = exposure * geometry.solid_angle * geometry.polarization * passed
     sample = _sample_image(terms, grid, geometry) * scale
-    background = (
-        exposure
-        * passed
-        * _background_image(instrument["background"], geometry, scene["q_range"][0], center)
-    )
+    backgrounds = instrument["background"]
+    unit_background = _background_image(backgrounds, geometry, scene["q_range"][0], center)
+    background = exposure * passed * unit_background
     radius, _ = _radial_pixels(size, center)
     direct = exposure * stop["direct_beam"] * np.exp(-0.5 * (radius / (0.6 * size / 128.0)) ** 2)
+    rising = exposure * passed * (unit_background - backgrounds["flat"]) + direct
     expected = Expected(
         q=geometry.q,
         chi=geometry.chi,
@@ -120,6 +119,7 @@ def render_frame(
         total=sample + background + direct,
         sample=sample,
         background=background,
+        smooth_background=rising,
         valid=~geometry.gaps & (passed > 0.5),
     )
     defects = instrument["defects"]
