@@ -17,6 +17,7 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,8 +128,8 @@ def train_member(name: str, manifest: Path, work: Path, args: argparse.Namespace
     )
 
 
-def markdown(rows: list[Row], args: argparse.Namespace) -> str:
-    """The results page."""
+def markdown(rows: list[Row], args: argparse.Namespace, pending: Sequence[str] = ()) -> str:
+    """The results page; `pending` members are listed as not yet trained."""
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"
     lines = [
         "# Strong-lensing substructure classification: the architecture zoo",
@@ -152,6 +153,11 @@ def markdown(rows: list[Row], args: argparse.Namespace) -> str:
             f"| {row.name} | {row.accuracy:.1f} | {aucs} | {_auc(row.auc_macro)} | "
             f"{row.params_m:.2f} | {row.train_ips:.0f} | {row.infer_ips:.0f} | {row.minutes:.1f} |"
         )
+    if pending:
+        lines += [
+            "",
+            f"Not yet trained: {', '.join(pending)} (re-running with the same `--work` resumes).",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -189,18 +195,23 @@ def run(args: argparse.Namespace) -> list[Row]:
         if not manifest.is_file():
             n = 3 * args.per_class
             simulate_lensing(data, n=n, seed=0, workers=args.workers, model=args.model)
-        rows = []
-        for name in members:
+        rows: list[Row] = []
+        for index, name in enumerate(members):
             row = train_member(name, manifest, work, args)
             print(
                 f"{name}: accuracy {row.accuracy:.1f}%, AUC macro {row.auc_macro:.3f}", flush=True
             )
             rows.append(row)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_open(args.out, "w") as handle:
-        handle.write(markdown(rows, args))
+            write_page(rows, members[index + 1 :], args)
     print(f"wrote {args.out}")
     return rows
+
+
+def write_page(rows: list[Row], pending: list[str], args: argparse.Namespace) -> None:
+    """The results page so far; an interrupted run shows what is still to come."""
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_open(args.out, "w") as handle:
+        handle.write(markdown(rows, args, pending))
 
 
 if __name__ == "__main__":
