@@ -12,7 +12,7 @@ substantial arc. As a whole: the azimuthally integrated excess E over the expect
 the frame is significant, Z = sum E / sqrt(sum (R + E)) >= 5 (the Rose criterion for seeing an
 object in noise). Over an arc: the band, sorted by azimuth, is cut into sectors of equal pixel
 count (8 pixels or more, at most 36 sectors); a sector shows the peak when its excess rises
-above the noise (Z >= 1 over the sector) and stands out on a log scale: sum E >= 0.3 sum R (a
+above the noise (Z >= 1 over the sector) and stands out on a log scale: sum E >= 0.5 sum R (a
 step of ln 1.5 in log counts) for a sharp ring, sum E >= 0.15 sum R for a broad peak (halo,
 structure factor), which the eye averages over a wide band; the sectors that show it hold at
 least 20% of the band and at least max(8, size / 8) pixels. Two visible peaks are *resolved*
