@@ -108,9 +108,7 @@ def train_member(name: str, manifest: Path, work: Path, args: argparse.Namespace
         "train.progress_bar=false",
     ]
     recipe = load_recipe("lensing-base", overrides)
-    start = time.perf_counter()
     result = train(recipe)
-    minutes = (time.perf_counter() - start) / 60
     metrics = evaluate(result.best_checkpoint, split="test", progress=False).metrics
     model = build_classifier(recipe.model, len(CLASSES))
     params = sum(p.numel() for p in model.parameters()) / 1e6
@@ -123,7 +121,7 @@ def train_member(name: str, manifest: Path, work: Path, args: argparse.Namespace
         params_m=params,
         train_ips=train_ips,
         infer_ips=infer_ips,
-        minutes=minutes,
+        minutes=result.train_seconds / 60,
         n_test=metrics["n_frames"],
     )
 

@@ -88,12 +88,23 @@ def test_train_writes_run_folder(workspace):
     assert state["scivit"]["label_names"] == list(SCATTERING_TAGS)
 
 
-def test_train_resumes_from_last_checkpoint(workspace):
+def training_seconds(checkpoint) -> float:
+    return torch.load(checkpoint, weights_only=True)["callbacks"]["TrainingClock"]["seconds"]
+
+
+def test_train_resumes_from_last_checkpoint(workspace, capsys):
     root, manifest, run = workspace
+    before = training_seconds(run / "checkpoints" / "last.ckpt")
+    assert before > 0
+    capsys.readouterr()
     code = main(
         ["train", "scatter-resnet34", *tiny_overrides(root, manifest), "train.max_epochs=3"]
     )
     assert code == 0
+    after = training_seconds(run / "checkpoints" / "last.ckpt")
+    assert after > before
+    printed = capsys.readouterr().out.split("training time: ")[1]
+    assert abs(float(printed.split(" min")[0]) - after / 60) <= 0.1
     resumed = read_csv(run / "logs" / "version_1" / "metrics.csv")
     resumed_epochs = {int(row["epoch"]) for row in resumed if row["epoch"]}
     assert max(resumed_epochs) == 2 and 0 not in resumed_epochs

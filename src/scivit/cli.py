@@ -61,6 +61,7 @@ def cmd_train(args: argparse.Namespace, _: list[str]) -> int:
     print(f"run folder: {result.run_dir}")
     print(f"best checkpoint: {result.best_checkpoint}")
     print("validation: " + ", ".join(f"{k}={v:.4f}" for k, v in headline.items()))
+    print(f"training time: {result.train_seconds / 60:.1f} min")
     return 0
 
 

@@ -40,7 +40,7 @@ from scivit.tasks.pretrain import (
     PretrainTrainConfig,
 )
 from scivit.tasks.ssl_monitor import FeatureMonitor, MonitorConfig, monitor_loaders
-from scivit.tasks.trainer import make_trainer
+from scivit.tasks.trainer import make_trainer, training_seconds
 from scivit.train import silence_library_noise
 from scivit.transforms import Compose
 
@@ -143,6 +143,7 @@ def pretrain(recipe: PretrainRecipe, callbacks: Sequence[L.Callback] = ()) -> Pr
     if trainer.is_global_zero:
         export_backbone(method.export_backbone(), backbone, _metadata(recipe, views.input_size))
     metrics = {key: float(value) for key, value in trainer.callback_metrics.items()}
+    metrics["train_seconds"] = training_seconds(trainer)
     return PretrainResult(run_dir=run_dir, checkpoint=last, backbone=backbone, metrics=metrics)
 
 

@@ -29,7 +29,7 @@ from scivit.models.classifier import build_classifier
 from scivit.provenance import provenance
 from scivit.recipe import Recipe
 from scivit.tasks.classify import ClassifyTask, summary_metrics
-from scivit.tasks.trainer import make_trainer
+from scivit.tasks.trainer import make_trainer, training_seconds
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class TrainResult:
     run_dir: Path
     best_checkpoint: Path
     val_metrics: dict[str, Any]
+    train_seconds: float = 0.0
 
 
 def run_directory(recipe: Recipe) -> Path:
@@ -118,11 +119,12 @@ def train(recipe: Recipe, callbacks: Sequence[L.Callback] = ()) -> TrainResult:
     last = run_dir / "checkpoints" / "last.ckpt"
     trainer.fit(task, datamodule=datamodule, ckpt_path=str(last) if last.exists() else None)
     best = _best_checkpoint(run_dir)
+    seconds = training_seconds(trainer)
     if not trainer.is_global_zero:
-        return TrainResult(run_dir=run_dir, best_checkpoint=best, val_metrics={})
+        return TrainResult(run_dir, best, val_metrics={}, train_seconds=seconds)
     val_metrics = finalize_thresholds(best, task, datamodule, recipe.train.progress_bar)
     write_json(run_dir / "val_metrics.json", val_metrics)
-    return TrainResult(run_dir=run_dir, best_checkpoint=best, val_metrics=val_metrics)
+    return TrainResult(run_dir, best, val_metrics=val_metrics, train_seconds=seconds)
 
 
 def _best_checkpoint(run_dir: Path) -> Path:

@@ -2,7 +2,8 @@
 
 `make_trainer` turns the `train` section of a recipe into a Trainer: hardware, precision and
 distribution strategy, gradient clipping and accumulation, CSV and TensorBoard logs in the run
-folder, a learning-rate monitor and, when asked, a progress bar. Each kind of run adds its own
+folder, a learning-rate monitor, a clock of the training time (kept across resumes) and, when
+asked, a progress bar. Each kind of run adds its own
 checkpoint (and early-stopping) callbacks.
 """
 
@@ -16,13 +17,14 @@ from lightning.pytorch.callbacks import LearningRateMonitor, TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from scivit.tasks.classify import TrainConfig
+from scivit.tasks.clock import TrainingClock
 from scivit.tasks.hardware import resolve_precision
 from scivit.tasks.strategy import build_strategy
 
 
 def make_trainer(cfg: TrainConfig, run_dir: Path, callbacks: Sequence[L.Callback]) -> L.Trainer:
     """A Trainer for the settings `cfg`, logging into `run_dir`, with `callbacks`."""
-    shared: list[L.Callback] = [LearningRateMonitor(logging_interval="step")]
+    shared: list[L.Callback] = [LearningRateMonitor(logging_interval="step"), TrainingClock()]
     if cfg.progress_bar:
         shared.append(TQDMProgressBar(refresh_rate=10))
     precision = resolve_precision(cfg.precision, cfg.accelerator)
@@ -45,3 +47,9 @@ def make_trainer(cfg: TrainConfig, run_dir: Path, callbacks: Sequence[L.Callback
         enable_progress_bar=cfg.progress_bar,
         enable_model_summary=False,
     )
+
+
+def training_seconds(trainer: L.Trainer) -> float:
+    """Wall seconds the trainer's run has spent fitting, over all its resumed attempts."""
+    clocks = [callback for callback in trainer.callbacks if isinstance(callback, TrainingClock)]
+    return clocks[0].seconds if clocks else 0.0
