@@ -159,3 +159,14 @@ def test_inspect_pickled_file_with_explicit_opt_in(tmp_path, capsys):
     assert "pickle" in capsys.readouterr().err
     assert main(["inspect", "--allow-pickle", str(path)]) == 0
     assert "max: 63" in capsys.readouterr().out
+
+
+def test_output_folder_blocked_by_a_file_is_one_line(tmp_path, capsys):
+    blocker = tmp_path / "out"
+    blocker.write_text("not a folder")
+    code = main(
+        ["simulate", "scattering", "--out", str(blocker), "--n", "2", "--progress", "false"]
+    )
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("scivit: error:") and str(blocker) in err[0]

@@ -368,6 +368,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"scivit: error: {one_line(err)}", file=sys.stderr)
         return EXIT_ERROR
+    except OSError as err:  # the file system refused: no space, no permission, a file in the way
+        if args.debug:
+            raise
+        print(f"scivit: error: {one_line(err)}", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("scivit: interrupted", file=sys.stderr)
         return 130

@@ -4,6 +4,8 @@ import pytest
 from scivit.errors import ConfigError
 from scivit.transforms import (
     Compose,
+    PolarRemap,
+    RandAzimuthShift,
     RandFlip,
     RandIntensityScale,
     RandPoisson,
@@ -111,3 +113,21 @@ def test_same_seed_same_output():
     assert not np.array_equal(other, outputs[0][0])
     single = RandIntensityScale().set_random_state(1)
     assert single(sample)["image"][0, 0, 0] == RandIntensityScale(seed=1)(sample)["image"][0, 0, 0]
+
+
+def test_azimuth_shift_of_a_polar_frame_is_a_rotation_about_the_beam():
+    yy, xx = np.mgrid[:33, :33].astype(np.float32)
+    image = (1.0 + np.clip(xx - 16, 0, None) + 0.5 * np.clip(yy - 16, 0, None)).astype(np.float32)
+    remap = PolarRemap(size=(12, 32), log_radius=False, r_max=14.0, supersample=2)
+    polar = remap(make_sample(image, beam_center=(16.0, 16.0)))
+    turned = remap(make_sample(np.rot90(image).copy(), beam_center=(16.0, 16.0)))
+    errors = [
+        np.abs(np.roll(polar["image"], s, axis=-1) - turned["image"]).mean() for s in range(32)
+    ]
+    assert int(np.argmin(errors)) == 24 and min(errors) < 1e-3 * np.abs(polar["image"]).mean()
+    polar["mask"][3, 5] = True
+    shifted = RandAzimuthShift(seed=3)(polar)
+    shift = int(np.argmax(shifted["mask"][3]) - 5) % 32
+    assert shift != 0
+    assert np.array_equal(shifted["image"], np.roll(polar["image"], shift, axis=-1))
+    assert np.allclose(shifted["image"].mean(axis=-1), polar["image"].mean(axis=-1))

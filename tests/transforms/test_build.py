@@ -25,6 +25,7 @@ EXPECTED = {
     "to_tensor",
     "rand_flip",
     "rand_rotate",
+    "rand_azimuth_shift",
     "rand_intensity_scale",
     "rand_resized_crop",
     "rand_gamma",

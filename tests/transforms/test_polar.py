@@ -50,3 +50,67 @@ def test_needs_beam_centre_and_valid_size():
         PolarRemap()(make_sample(np.ones((8, 8))))
     with pytest.raises(ConfigError, match="size"):
         PolarRemap(size=(1, 8))
+
+
+def thin_ring(center, radius, shape=(96, 96), sigma=0.4):
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    r = np.hypot(xx - center[0], yy - center[1])
+    return np.exp(-((r - radius) ** 2) / (2 * sigma**2)).astype(np.float32)
+
+
+def radial_mass(remap, radius):
+    """Integral over radius of the azimuthal mean (the ring's cross-section, ~sigma sqrt(2 pi))."""
+    center = (48.0, 48.0)
+    out = remap(make_sample(thin_ring(center, radius), beam_center=center))
+    profile = out["image"][0].mean(axis=1)
+    edges = np.geomspace(remap.r_min, remap.r_max, remap.size[0]) * np.exp(
+        np.log(remap.r_max / remap.r_min) / (remap.size[0] - 1) / 2
+    )
+    widths = edges - edges / np.exp(np.log(remap.r_max / remap.r_min) / (remap.size[0] - 1))
+    return float((profile * widths).sum())
+
+
+def test_cell_averaging_keeps_thin_rings_point_sampling_loses_them():
+    radii = np.linspace(38.0, 44.0, 13)
+    expected = 0.4 * np.sqrt(2 * np.pi)
+    averaged = [
+        radial_mass(PolarRemap((32, 64), r_min=1.0, r_max=60.0, supersample=8), r) for r in radii
+    ]
+    pointwise = [
+        radial_mass(PolarRemap((32, 64), r_min=1.0, r_max=60.0, supersample=1), r) for r in radii
+    ]
+    assert np.allclose(averaged, expected, rtol=0.15)
+    assert min(pointwise) < 0.3 * expected
+
+
+def test_masked_pixels_stay_out_of_the_cell_mean():
+    image = np.ones((40, 40), np.float32)
+    mask = np.zeros((40, 40), bool)
+    mask[::3, ::3] = True
+    image[mask] = 1000.0
+    out = PolarRemap(size=(16, 16), supersample=4)(
+        make_sample(image, mask=mask, beam_center=(20.0, 20.0))
+    )
+    assert np.allclose(out["image"][0][~out["mask"]], 1.0, atol=1e-4)
+
+
+def test_fixed_r_max_puts_one_radius_on_one_row_whatever_the_beam_centre():
+    remap = PolarRemap(size=(64, 32), r_min=2.0, r_max=120.0)
+    rows = []
+    for center in ((48.0, 48.0), (20.0, 70.0)):
+        out = remap(make_sample(thin_ring(center, 15.0, sigma=1.0), beam_center=center))
+        rows.append(int(np.argmax(out["image"][0].mean(axis=1))))
+    assert rows[0] == rows[1]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"r_max": 0.5}, "r_max"),
+        ({"supersample": 0}, "supersample"),
+        ({"supersample": 1.5}, "supersample"),
+    ],
+)
+def test_bad_radius_range_or_supersampling_is_refused(options, message):
+    with pytest.raises(ConfigError, match=message):
+        PolarRemap(**options)

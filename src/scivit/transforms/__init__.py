@@ -4,7 +4,13 @@ Transforms are callables on sample dicts (see `scivit.transforms.sample`), regis
 in `TRANSFORMS` so recipes can list them: ``build_transforms([{"name": "log"}, ...])``.
 """
 
-from scivit.transforms.augment import RandFlip, RandIntensityScale, RandPoisson, RandRotate
+from scivit.transforms.augment import (
+    RandAzimuthShift,
+    RandFlip,
+    RandIntensityScale,
+    RandPoisson,
+    RandRotate,
+)
 from scivit.transforms.base import Compose, RandomTransform, Transform
 from scivit.transforms.beamstop import MaskBeamstop
 from scivit.transforms.build import TRANSFORMS, build_transform, build_transforms
@@ -37,6 +43,7 @@ for _name, _transform in {
     "to_tensor": ToTensor,
     "rand_flip": RandFlip,
     "rand_rotate": RandRotate,
+    "rand_azimuth_shift": RandAzimuthShift,
     "rand_intensity_scale": RandIntensityScale,
     "rand_poisson": RandPoisson,
     "rand_resized_crop": RandResizedCrop,
@@ -55,6 +62,7 @@ __all__ = [
     "LogIntensity",
     "MaskBeamstop",
     "PolarRemap",
+    "RandAzimuthShift",
     "RadialBins",
     "RadialNormalize",
     "RadialProfile",

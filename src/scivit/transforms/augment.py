@@ -189,3 +189,30 @@ class RandPoisson(_LogUniformFactor):
             return updated(sample)
         counts = self.rng.poisson(np.maximum(sample["image"], 0).astype(np.float64) * exposure)
         return updated(sample, image=(counts / exposure).astype(np.float32))
+
+
+class RandAzimuthShift(RandomTransform):
+    """Rotate a polar frame (rows = radius, columns = azimuth; see `PolarRemap`) about the beam
+    centre: a circular shift of the columns by a uniformly drawn whole number of bins.
+
+    It is `RandRotate` for frames already remapped to polar coordinates, where a rotation is
+    exact (no interpolation, nothing leaves the frame). Mirror images of a polar frame are a
+    left-right `RandFlip` (`vertical: false`: an up-down flip would reverse the radius axis).
+
+    Args:
+        prob: probability of rotating a sample.
+        seed: generator seed.
+    """
+
+    def __call__(self, sample: Sample) -> Sample:
+        _, width = check_sample(sample, self.name)
+        apply = self._draw_apply()
+        shift = int(self.rng.integers(width))
+        if not apply or shift == 0:
+            return updated(sample)
+        mask = sample.get("mask")
+        return updated(
+            sample,
+            image=np.roll(sample["image"], shift, axis=-1),
+            mask=None if mask is None else np.roll(mask, shift, axis=-1),
+        )
