@@ -3,7 +3,14 @@ import pytest
 from pyFAI.integrator.azimuthal import AzimuthalIntegrator
 
 from scivit.errors import ConfigError
-from scivit.transforms import Geometry, RadialNormalize, make_sample, radial_bins, radial_profile
+from scivit.transforms import (
+    Geometry,
+    RadialChannels,
+    RadialNormalize,
+    make_sample,
+    radial_bins,
+    radial_profile,
+)
 
 PIXEL, DISTANCE, WAVELENGTH = 1e-4, 0.3, 1.2e-10
 CENTERS = [(13.37, 30.21), (-7.3, 20.6), (70.2, 51.9)]
@@ -143,3 +150,42 @@ def test_changing_masks_on_the_same_binning():
             selected = image[(index == b) & keep & (radius <= 14.0)]
             expected = selected.mean() if selected.size else 0.0
             assert profile.intensity[b] == pytest.approx(expected, rel=1e-6)
+
+
+def ring_counts(center, shape=(64, 72), radius=20.0, level=3.0, seed=0):
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    r = np.hypot(xx - center[0], yy - center[1])
+    truth = level * (1.0 + 2.0 * np.exp(-((r - radius) ** 2) / 8.0))
+    counts = np.random.default_rng(seed).poisson(truth).astype(np.float32)
+    return truth.astype(np.float32), counts
+
+
+def test_radial_mean_channel_recovers_a_ring_lost_in_counting_noise():
+    center = (30.0, 34.0)
+    truth, counts = ring_counts(center)
+    out = RadialChannels()(make_sample(counts, beam_center=center))
+    frame, mean, residual = out["image"]
+    np.testing.assert_array_equal(frame, counts)
+    np.testing.assert_allclose(frame, mean + residual, atol=1e-5)
+    pixel_error = np.abs(counts - truth).mean()
+    mean_error = np.abs(mean - truth).mean()
+    assert mean_error < 0.25 * pixel_error
+
+
+def test_residual_keeps_an_arc_and_drops_masked_pixels():
+    center = (30.0, 34.0)
+    truth, _ = ring_counts(center)
+    yy, xx = np.mgrid[:64, :72]
+    arc = (np.abs(np.hypot(xx - 30.0, yy - 34.0) - 12.0) < 1.5) & (xx > 30.0)
+    mask = np.zeros(truth.shape, bool)
+    mask[:4] = True
+    image = truth + 5.0 * arc
+    out = RadialChannels(keep_image=False)(make_sample(image, mask=mask, beam_center=center))
+    mean, residual = out["image"]
+    assert np.all(residual[mask] == 0.0)
+    assert residual[arc].mean() > 2.0 and abs(residual[~arc & ~mask].mean()) < 0.3
+
+
+def test_radial_channels_need_one_channel():
+    with pytest.raises(ConfigError, match="one-channel"):
+        RadialChannels()(make_sample(np.ones((2, 8, 8), np.float32), beam_center=(4.0, 4.0)))

@@ -22,6 +22,7 @@ from scivit.transforms.photometric import RandGamma, RandGaussianBlur, Unlog
 from scivit.transforms.polar import PolarRemap
 from scivit.transforms.radial import (
     RadialBins,
+    RadialChannels,
     RadialNormalize,
     RadialProfile,
     radial_bins,
@@ -37,6 +38,7 @@ for _name, _transform in {
     "log": LogIntensity,
     "clip_percentile": ClipPercentile,
     "radial_normalize": RadialNormalize,
+    "radial_channels": RadialChannels,
     "polar": PolarRemap,
     "standardize": Standardize,
     "resize": Resize,
@@ -64,6 +66,7 @@ __all__ = [
     "PolarRemap",
     "RandAzimuthShift",
     "RadialBins",
+    "RadialChannels",
     "RadialNormalize",
     "RadialProfile",
     "RandFlip",

@@ -278,3 +278,49 @@ class RadialNormalize(Transform):
         if mask is not None:
             result[mask.ravel()] = neutral
         return result.reshape(channel.shape)
+
+
+class RadialChannels(Transform):
+    """Split a one-channel frame into what is isotropic about the beam and what is not.
+
+    Output channels: the frame itself, its radial mean painted back onto every pixel, and the
+    residual (frame minus radial mean; 0 on masked pixels). The radial mean averages the ~2 pi r
+    pixels of each ring, so weak rings, structure-factor bumps and halo shoulders that are lost
+    in a single pixel's counting noise show as a clean profile at every position a convolution
+    looks; the residual keeps what a ring average erases: arcs, texture, spots, beam-stop
+    shadows. Use it after `LogIntensity` (the mean is then a geometric mean of counts).
+
+    Args:
+        bins: number of radial bins (default: one per pixel of radius).
+        keep_image: keep the frame as the first channel (else only mean and residual).
+        geometry: Geometry, mapping of its fields, or PONI path; otherwise the sample's beam
+            centre is used.
+    """
+
+    def __init__(
+        self,
+        bins: int | None = None,
+        keep_image: bool = True,
+        geometry: Geometry | dict | str | None = None,
+    ) -> None:
+        self.bins = bins
+        self.keep_image = bool(keep_image)
+        self.geometry = as_geometry(geometry)
+
+    def __call__(self, sample: Sample) -> Sample:
+        shape = check_sample(sample, self.name)
+        if sample["image"].shape[0] != 1:
+            raise ConfigError(
+                f"{self.name}: needs a one-channel frame, got {sample['image'].shape[0]} channels"
+            )
+        center = resolve_center(self.geometry, sample, self.name)
+        binning = radial_bins(shape, Geometry(beam_center=center), self.bins)
+        frame = sample["image"][0]
+        mask = sample.get("mask")
+        reference = profile_at_pixels(*_binned_mean(frame, mask, binning), binning)
+        mean = np.zeros(shape, np.float32) if reference is None else reference.reshape(shape)
+        residual = (frame - mean).astype(np.float32)
+        if mask is not None:
+            residual[mask] = 0.0
+        planes = [frame, mean, residual] if self.keep_image else [mean, residual]
+        return updated(sample, image=np.stack(planes).astype(np.float32, copy=False))
