@@ -58,3 +58,10 @@ def test_base_loop_is_an_error(tmp_path):
     (tmp_path / "b.yaml").write_text("base: a\n")
     with pytest.raises(ConfigError, match="loops back"):
         load_recipe(tmp_path / "a.yaml")
+
+
+def test_model_and_data_channels_must_agree():
+    with pytest.raises(ConfigError, match=r"^scatter-demo: model.in_chans \(1\) must equal data"):
+        load_recipe("scatter-demo", ["model.in_chans=1"])
+    recipe = load_recipe("scatter-demo", ["model.in_chans=1", "data.in_chans=1"])
+    assert recipe.model.in_chans == recipe.data.in_chans == 1

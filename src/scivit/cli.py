@@ -175,7 +175,12 @@ def cmd_demo(args: argparse.Namespace, _: list[str]) -> int:
     from scivit.demo import run_demo
 
     run_demo(
-        Path(args.out), n=args.n, workers=args.workers, recipe=args.recipe, overrides=args.overrides
+        Path(args.out),
+        n=args.n,
+        workers=args.workers,
+        recipe=args.recipe,
+        overrides=args.overrides,
+        size=args.size,
     )
     return 0
 

@@ -118,12 +118,14 @@ def describe_validation_error(model: type[BaseModel], err: ValidationError, sour
     """One line for the first validation error, naming the dotted key (and a suggestion)."""
     first = err.errors()[0]
     location = [str(part) for part in first["loc"]]
-    key = ".".join(location) or "<root>"
+    key = ".".join(location)
     if first["type"] == "extra_forbidden":
         valid = _fields_at(model, location[:-1])
         guess = closest(location[-1], valid)
         hint = f"; did you mean '{'.'.join([*location[:-1], guess])}'?" if guess else ""
         return f"{source}: unknown key '{key}'{hint}"
+    if not location:  # a check across sections names its keys itself
+        return f"{source}: {first['msg'].removeprefix('Value error, ')}"
     return f"{source}: invalid value for '{key}': {first['msg']}"
 
 

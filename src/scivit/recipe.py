@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from scivit.config import StrictModel, apply_overrides, merge, read_yaml, validate
 from scivit.data.datamodule import DataConfig
@@ -31,6 +31,15 @@ class Recipe(StrictModel):
     model: ModelConfig = Field(default_factory=ModelConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     tune: TuneConfig | None = None
+
+    @model_validator(mode="after")
+    def _channels_agree(self) -> Recipe:
+        if self.model.in_chans != self.data.in_chans:
+            raise ValueError(
+                f"model.in_chans ({self.model.in_chans}) must equal data.in_chans "
+                f"({self.data.in_chans}), the channels the preprocessing gives"
+            )
+        return self
 
 
 def recipes_dir() -> Path:

@@ -187,3 +187,11 @@ def test_layer_decay_groups_the_own_architectures_by_depth(name):
     assert len(rates) >= 4
     assert rates[-1] == pytest.approx(1e-3)
     assert rates[-2] == pytest.approx(5e-4)
+
+
+def test_cait_residual_branches_start_open_at_its_shallow_depth():
+    torch.manual_seed(0)
+    model = create_backbone("lens_cait", img_size=64)
+    tokens = model.patch_embed(torch.randn(2, 1, 64, 64)) + model.pos_embed
+    changed = model.blocks[0](tokens)
+    assert ((changed - tokens).norm() / tokens.norm()).item() > 0.005

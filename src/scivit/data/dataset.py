@@ -2,8 +2,9 @@
 
 A sample is the dict every transform takes (see `scivit.transforms`): `image` float32
 (1, H, W), `mask` bool (H, W) or None (True = invalid pixel), `beam_center` (x, y) from the
-manifest or None, and `meta`. The dataset returns `(image, target)`: the transformed image as a
-float32 tensor (C, H, W) and the row's float32 target vector (K,).
+manifest, else from the file's header, else None, and `meta`. The dataset returns
+`(image, target)`: the transformed image as a float32 tensor (C, H, W) and the row's float32
+target vector (K,).
 """
 
 from __future__ import annotations
@@ -49,13 +50,24 @@ def read_sample(manifest: Manifest, row: int) -> Sample:
 
 
 def frame_to_sample(frame: Frame, beam_center: tuple[float, float] | None = None) -> Sample:
-    """The sample dict of a frame read from disk (image shape (1, H, W))."""
+    """The sample dict of a frame read from disk (image shape (1, H, W)); the beam centre is
+    `beam_center` when given, else the one the file records (`beam_center_x/y` in its header).
+    """
     return {
         "image": np.asarray(frame.data, dtype=np.float32)[None],
         "mask": frame.mask,
-        "beam_center": beam_center,
+        "beam_center": beam_center or recorded_center(frame.meta),
         "meta": dict(frame.meta),
     }
+
+
+def recorded_center(meta: dict) -> tuple[float, float] | None:
+    """(x, y) from a header's numeric `beam_center_x` and `beam_center_y`, else None."""
+    x, y = meta.get("beam_center_x"), meta.get("beam_center_y")
+    numeric = all(
+        isinstance(value, int | float) and not isinstance(value, bool) for value in (x, y)
+    )
+    return (float(x), float(y)) if numeric else None
 
 
 def _with_frame(message: str, manifest: Manifest, row: int) -> str:

@@ -4,7 +4,9 @@ The dataset is the NeXus default signal unless a path is given (see `scivit.io.n
 the requested frame is read from a stack (`dataset[i]`), and the file handle comes from the
 per-process cache in `scivit.io.h5cache`, so repeated frame reads do not reopen the file; the
 dataset found in an open file is remembered with it, so they do not search the file again. The
-dataset's attributes (units, long names, detector settings) go into the header.
+dataset's attributes (units, long names, detector settings) go into the header, and the beam
+centre the NeXus detector records (`scivit.io.nexus_geometry`) into each frame's
+`beam_center_x` / `beam_center_y`, in pixels.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ from scivit.errors import ReadError
 from scivit.io.h5cache import open_h5
 from scivit.io.meta import plain_header
 from scivit.io.nexus import find_image_dataset, list_datasets
+from scivit.io.nexus_geometry import recorded_beam_centers
 from scivit.io.source import FrameSource
 
 SUFFIXES = ("h5", "hdf5", "nxs", "nx5")
 
 
-_Resolved = tuple[h5py.Dataset, dict[str, Any]]
+_Centres = tuple[np.ndarray, np.ndarray] | None
+_Resolved = tuple[h5py.Dataset, dict[str, Any], _Centres]
 _resolved: WeakKeyDictionary[h5py.File, dict[str | None, _Resolved]] = WeakKeyDictionary()
 
 
@@ -36,7 +40,7 @@ class Hdf5Source(FrameSource):
 
     def __init__(self, path: Path, dataset: str | None) -> None:
         self._request = dataset
-        self._found, header = resolve_dataset(path, dataset)
+        self._found, header, self._centres = resolve_dataset(path, dataset)
         super().__init__(
             path,
             n_frames=1 if self._found.ndim == 2 else self._found.shape[0],
@@ -49,7 +53,16 @@ class Hdf5Source(FrameSource):
     def read(self, index: int) -> tuple[np.ndarray, dict[str, Any]]:
         found = self._dataset()
         pixels = found[()] if found.ndim == 2 else found[index]
-        return pixels, self.header
+        return pixels, {**self.header, **self._beam_center(index)}
+
+    def _beam_center(self, index: int) -> dict[str, float]:
+        """The recorded beam centre of frame `index` (one value for all, or one per frame)."""
+        if self._centres is None:
+            return {}
+        if any(values.size not in (1, self.n_frames) for values in self._centres):
+            return {}
+        picked = [values[index if values.size > 1 else 0] for values in self._centres]
+        return {"beam_center_x": float(picked[0]), "beam_center_y": float(picked[1])}
 
     def datasets(self) -> list[dict[str, Any]]:
         return list_datasets(open_h5(self.path))
@@ -57,7 +70,7 @@ class Hdf5Source(FrameSource):
     def _dataset(self) -> h5py.Dataset:
         """The dataset, found again if its cached file handle was closed meanwhile."""
         if not self._found.id.valid:
-            self._found, _ = resolve_dataset(self.path, self._request)
+            self._found, _, _ = resolve_dataset(self.path, self._request)
         return self._found
 
 
@@ -74,7 +87,7 @@ def resolve_dataset(path: Path, dataset: str | None) -> _Resolved:
                 f"{path}: dataset '{found.name}' has shape {found.shape}; "
                 "expected 2-D (H, W) or 3-D (N, H, W)"
             )
-        known[dataset] = (found, plain_header(_attributes(found)))
+        known[dataset] = (found, plain_header(_attributes(found)), recorded_beam_centers(found))
     return known[dataset]
 
 

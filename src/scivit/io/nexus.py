@@ -42,7 +42,7 @@ def list_datasets(handle: h5py.File, limit: int = 200) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
 
     def visit(name: str, _link: object) -> bool | None:
-        item = _get(handle, name)
+        item = get_item(handle, name)
         if isinstance(item, h5py.Dataset):
             found.append({"path": f"/{name}", "shape": item.shape, "dtype": str(item.dtype)})
         return True if len(found) >= limit else None
@@ -52,7 +52,7 @@ def list_datasets(handle: h5py.File, limit: int = 200) -> list[dict[str, Any]]:
 
 
 def _requested(handle: h5py.File, path: Path, dataset: str) -> h5py.Dataset:
-    item = _get(handle, dataset)
+    item = get_item(handle, dataset)
     if isinstance(item, h5py.Group):
         item = _signal_of(item)
         if item is None:
@@ -68,7 +68,7 @@ def _signal_of(group: h5py.Group) -> h5py.Dataset | None:
         signal = _named_signal(group) or _flagged_signal(group)
         if signal is not None:
             return signal
-        child = _get(group, _attr(group, "default"))
+        child = get_item(group, attribute_text(group, "default"))
         if not isinstance(child, h5py.Group):
             return None
         group = child
@@ -77,29 +77,29 @@ def _signal_of(group: h5py.Group) -> h5py.Dataset | None:
 
 def _named_signal(group: h5py.Group) -> h5py.Dataset | None:
     """NeXus 2014+: the NXdata group's `signal` attribute names the dataset."""
-    item = _get(group, _attr(group, "signal"))
+    item = get_item(group, attribute_text(group, "signal"))
     return item if isinstance(item, h5py.Dataset) else None
 
 
 def _flagged_signal(group: h5py.Group) -> h5py.Dataset | None:
     """Older NeXus: inside an NXdata group, the dataset whose own `signal` attribute is 1."""
-    if _attr(group, "NX_class") != "NXdata":
+    if attribute_text(group, "NX_class") != "NXdata":
         return None
     for name in group:
-        item = _get(group, name)
-        if isinstance(item, h5py.Dataset) and _attr(item, "signal") == "1":
+        item = get_item(group, name)
+        if isinstance(item, h5py.Dataset) and attribute_text(item, "signal") == "1":
             return item
     return None
 
 
 def _dataset_at(handle: h5py.File, name: str) -> h5py.Dataset | None:
-    item = _get(handle, name)
+    item = get_item(handle, name)
     return item if isinstance(item, h5py.Dataset) else None
 
 
 def _first_nxdata(handle: h5py.File) -> h5py.Dataset | None:
     def visit(_name: str, item: object) -> h5py.Dataset | None:
-        if isinstance(item, h5py.Group) and _attr(item, "NX_class") == "NXdata":
+        if isinstance(item, h5py.Group) and attribute_text(item, "NX_class") == "NXdata":
             return _signal_of(item) or _dataset_at(item, "data")
         return None
 
@@ -120,7 +120,7 @@ def _summary(handle: h5py.File) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-def _get(group: h5py.Group, name: str | None) -> object | None:
+def get_item(group: h5py.Group, name: str | None) -> object | None:
     """`group[name]`, or None when the name is empty, missing, or a dangling link."""
     if not name:
         return None
@@ -130,7 +130,7 @@ def _get(group: h5py.Group, name: str | None) -> object | None:
         return None
 
 
-def _attr(item: h5py.HLObject, name: str) -> str | None:
+def attribute_text(item: h5py.HLObject, name: str) -> str | None:
     """An attribute as text (bytes decoded, one-element arrays unwrapped), or None."""
     value = item.attrs.get(name)
     if isinstance(value, np.ndarray) and value.size == 1:
