@@ -77,3 +77,24 @@ def test_dataset_is_rejected_for_edf(tmp_path: Path) -> None:
     fabio.edfimage.EdfImage(data=np.eye(32, dtype=np.float32)).write(str(path))
     with pytest.raises(ReadError, match="applies only to HDF5/NeXus"):
         read_image(path, dataset="data")
+
+
+def test_cbf_and_edf_headers_give_the_beam_centre_in_pixel_indices(tmp_path: Path) -> None:
+    image = np.arange(32 * 40, dtype=np.int32).reshape(32, 40)
+    contents = "# Detector: PILATUS 1M, S/N 1-0001\n# Beam_xy (487.50, 100.25) pixels\n"
+    cbf = tmp_path / "pilatus_00002.cbf"
+    header = {"_array_data.header_convention": "PILATUS_1.2"}
+    header["_array_data.header_contents"] = contents
+    fabio.cbfimage.CbfImage(data=image, header=header).write(str(cbf))
+    meta = read_image(cbf).meta
+    assert (meta["beam_center_x"], meta["beam_center_y"]) == (487.5, 100.25)
+    edf = tmp_path / "saxs_0002.edf"
+    fabio.edfimage.EdfImage(data=image, header={"Center_1": "12.5", "Center_2": "20"}).write(
+        str(edf)
+    )
+    meta = read_image(edf).meta
+    assert (meta["beam_center_x"], meta["beam_center_y"]) == (12.0, 19.5)
+    fabio.edfimage.EdfImage(data=image, header={"Center_1": "12.5", "Center_2": "n/a"}).write(
+        str(edf)
+    )
+    assert "beam_center_x" not in read_image(edf).meta

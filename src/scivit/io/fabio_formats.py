@@ -15,6 +15,7 @@ import fabio
 import numpy as np
 from fabio.fabioformats import get_class_by_name
 
+from scivit.io.header_geometry import header_beam_center
 from scivit.io.meta import plain_header
 from scivit.io.source import FrameSource, reject_dataset
 
@@ -57,7 +58,7 @@ class FabioSource(FrameSource):
                 n_frames=self._image.nframes,
                 frame_shape=self._image.data.shape,
                 dtype=self._image.data.dtype,
-                header=plain_header(self._image.header.items()),
+                header=_with_beam_center(self._image.header),
             )
         except BaseException:
             self._image.close()
@@ -67,10 +68,15 @@ class FabioSource(FrameSource):
         if index == 0:
             return self._image.data, self.header
         frame = self._image.getframe(index)
-        return frame.data, plain_header(frame.header.items())
+        return frame.data, _with_beam_center(frame.header)
 
     def close(self) -> None:
         self._image.close()
+
+
+def _with_beam_center(header: dict[str, Any]) -> dict[str, Any]:
+    """The plain header plus the beam centre it records (`scivit.io.header_geometry`)."""
+    return {**plain_header(header.items()), **header_beam_center(header)}
 
 
 def open_fabio(path: Path, dataset: str | None, allow_pickle: bool) -> FabioSource:
