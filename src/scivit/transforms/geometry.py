@@ -126,8 +126,10 @@ def resolve_center(geometry: Geometry | None, sample: Sample, name: str) -> tupl
     center = sample.get("beam_center")
     if center is None:
         raise ConfigError(
-            f"{name}: no beam centre: give a geometry or set the sample's beam_center "
-            "(the image centre is never assumed)"
+            f"{name}: no beam centre: give the manifest's beam_center_x/y columns, a file "
+            "whose header records it (NeXus NXdetector, PILATUS CBF Beam_xy, EDF Center_1/2), "
+            "`scivit predict --beam-center x,y` or the transform's geometry (the image centre "
+            "is never assumed)"
         )
     return as_center(center, name)
 
