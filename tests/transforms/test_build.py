@@ -20,6 +20,7 @@ EXPECTED = {
     "clip_percentile",
     "radial_normalize",
     "radial_channels",
+    "radius_channel",
     "polar",
     "standardize",
     "resize",
@@ -47,7 +48,7 @@ def test_build_from_specs():
     assert pipeline(make_sample(np.ones((16, 16))))["image"].shape == (1, 8, 8)
 
 
-RESHAPING = {"resize", "polar", "radial_channels", "rand_resized_crop"}
+RESHAPING = {"resize", "polar", "radial_channels", "radius_channel", "rand_resized_crop"}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED - RESHAPING))

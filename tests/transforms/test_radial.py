@@ -7,6 +7,7 @@ from scivit.transforms import (
     Geometry,
     RadialChannels,
     RadialNormalize,
+    RadiusChannel,
     make_sample,
     radial_bins,
     radial_profile,
@@ -189,3 +190,18 @@ def test_residual_keeps_an_arc_and_drops_masked_pixels():
 def test_radial_channels_need_one_channel():
     with pytest.raises(ConfigError, match="one-channel"):
         RadialChannels()(make_sample(np.ones((2, 8, 8), np.float32), beam_center=(4.0, 4.0)))
+
+
+def test_radius_channel_reads_ring_ratios_as_differences():
+    sample = make_sample(np.ones((2, 40, 50), np.float32), beam_center=(10.0, 12.0))
+    out = RadiusChannel()(sample)
+    assert out["image"].shape == (3, 40, 50)
+    np.testing.assert_array_equal(out["image"][:2], sample["image"])
+    plane = out["image"][2]
+    scale = np.log(np.hypot(40, 50))
+    assert plane[12, 10] == 0.0
+    assert (plane[12, 30] - plane[12, 20]) * scale == pytest.approx(np.log(2.0), rel=1e-5)
+    linear = RadiusChannel(log=False, r_scale=20.0)(sample)["image"][2]
+    assert linear[12, 30] == pytest.approx(1.0)
+    with pytest.raises(ConfigError, match="r_scale"):
+        RadiusChannel(r_scale=0.5)

@@ -25,6 +25,7 @@ from scivit.transforms.radial import (
     RadialChannels,
     RadialNormalize,
     RadialProfile,
+    RadiusChannel,
     radial_bins,
     radial_profile,
 )
@@ -39,6 +40,7 @@ for _name, _transform in {
     "clip_percentile": ClipPercentile,
     "radial_normalize": RadialNormalize,
     "radial_channels": RadialChannels,
+    "radius_channel": RadiusChannel,
     "polar": PolarRemap,
     "standardize": Standardize,
     "resize": Resize,
@@ -69,6 +71,7 @@ __all__ = [
     "RadialChannels",
     "RadialNormalize",
     "RadialProfile",
+    "RadiusChannel",
     "RandFlip",
     "RandGamma",
     "RandGaussianBlur",

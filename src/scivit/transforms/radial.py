@@ -324,3 +324,43 @@ class RadialChannels(Transform):
             residual[mask] = 0.0
         planes = [frame, mean, residual] if self.keep_image else [mean, residual]
         return updated(sample, image=np.stack(planes).astype(np.float32, copy=False))
+
+
+class RadiusChannel(Transform):
+    """Append each pixel's distance from the beam centre as one more channel.
+
+    A convolution sees a small window and cannot tell where in the frame it is; with the radius
+    beside the intensities (a CoordConv-style input), a ring's absolute position (low-q versus
+    high-q scattering) and the ratio of two rings' radii (the signature of a lattice) become
+    readable. The value is ``ln(max(r, 1)) / ln(r_scale)`` with `r_scale` the frame's diagonal
+    by default, so it runs from 0 at the beam to about 1 at the far corner for any beam centre;
+    on a log scale, equal radius ratios are equal differences. Put it after `Standardize`.
+
+    Args:
+        log: logarithmic (default) or linear ``r / r_scale`` radius.
+        r_scale: radius (pixels) that maps to 1; default the frame's diagonal.
+        geometry: Geometry, mapping of its fields, or PONI path; otherwise the sample's beam
+            centre is used.
+    """
+
+    def __init__(
+        self,
+        log: bool = True,
+        r_scale: float | None = None,
+        geometry: Geometry | dict | str | None = None,
+    ) -> None:
+        if r_scale is not None and not r_scale > 1:
+            raise ConfigError(f"{self.name}: r_scale must exceed 1 pixel, got {r_scale}")
+        self.log = bool(log)
+        self.r_scale = r_scale
+        self.geometry = as_geometry(geometry)
+
+    def __call__(self, sample: Sample) -> Sample:
+        height, width = check_sample(sample, self.name)
+        x0, y0 = resolve_center(self.geometry, sample, self.name)
+        rows, cols = np.mgrid[:height, :width].astype(np.float32)
+        radius = np.hypot(cols - np.float32(x0), rows - np.float32(y0))
+        scale = self.r_scale or math.hypot(height, width)
+        plane = np.log(np.maximum(radius, 1.0)) / math.log(scale) if self.log else radius / scale
+        image = np.concatenate([sample["image"], plane[None].astype(np.float32)])
+        return updated(sample, image=image)
