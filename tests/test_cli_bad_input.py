@@ -144,6 +144,8 @@ def test_train_mask_of_wrong_shape_is_one_line(files, tmp_path, capsys):
             "data.cache=false",
             "data.image_size=32",
             f"data.preprocess=[{{name: fix_dead_pixels, mask: {mask}}}]",
+            "data.in_chans=1",
+            "model.in_chans=1",
             f"train.out_dir={tmp_path / 'runs'}",
         ]
     )

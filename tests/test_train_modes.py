@@ -68,6 +68,8 @@ def test_multiclass_training_and_evaluation(tmp_path):
             f"data.labels={CLASSES}",
             "data.image_size=32",
             "data.preprocess=[{name: log}, {name: standardize}]",
+            "data.in_chans=1",
+            "model.in_chans=1",
             "data.augment=[]",
             "model.backbone=resnet18",
             "train.loss=ce",

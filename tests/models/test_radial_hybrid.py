@@ -82,3 +82,15 @@ def test_profile_embedding_changes_when_only_the_ring_moves():
 def test_bad_options_are_model_errors(options, message):
     with pytest.raises(ModelError, match=message):
         create_backbone("radial_hybrid", in_chans=4, **options)
+
+
+def test_image_branch_loads_its_own_weights(tmp_path):
+    torch.manual_seed(1)
+    source = create_backbone("resnet18", in_chans=4)
+    path = tmp_path / "resnet18.pth"
+    torch.save(source.state_dict(), path)
+    hybrid = create_backbone(
+        "radial_hybrid", in_chans=4, image_backbone="resnet18", image_pretrained=str(path)
+    )
+    for name, tensor in source.state_dict().items():
+        assert torch.equal(hybrid.image.state_dict()[name], tensor), name

@@ -110,15 +110,17 @@ def radial_hybrid(
     in_chans: int = 4,
     img_size: int | None = None,
     drop_path_rate: float = 0.0,
-    image_backbone: str = "resnet18",
+    image_backbone: str = "resnet34",
+    image_pretrained: str | None = None,
     profile_channel: int = 1,
     radius_channel: int = -1,
     bins: int = 128,
     width: int = 64,
     profile_features: int = 128,
 ) -> nn.Module:
-    """`image_backbone` (any backbone name) on all `in_chans` channels, plus the profile of
-    channel `profile_channel` over the log radius in channel `radius_channel`, in `bins` bins."""
+    """`image_backbone` (any backbone name; weights from `image_pretrained`: a file, "hub" or a
+    timm tag) on all `in_chans` channels, plus the profile of channel `profile_channel` over the
+    log radius in channel `radius_channel`, in `bins` bins."""
     for name, index in (("profile_channel", profile_channel), ("radius_channel", radius_channel)):
         if not -in_chans <= index < in_chans:
             raise ModelError(
@@ -129,7 +131,11 @@ def radial_hybrid(
     if bins < 8:
         raise ModelError(f"radial_hybrid: bins must be at least 8, got {bins}")
     image = create_backbone(
-        image_backbone, in_chans=in_chans, img_size=img_size, drop_path_rate=drop_path_rate
+        image_backbone,
+        in_chans=in_chans,
+        pretrained=image_pretrained,
+        img_size=img_size,
+        drop_path_rate=drop_path_rate,
     )
     encoder = ProfileEncoder(bins, width, profile_features)
     return RadialHybrid(image, profile_channel, radius_channel, bins, encoder)
