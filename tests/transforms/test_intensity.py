@@ -68,3 +68,14 @@ def test_standardize_needs_both_fixed_statistics():
         Standardize(mean=1.0)
     with pytest.raises(ConfigError, match="std must be positive"):
         Standardize(mean=0.0, std=0.0)
+
+
+def test_standardize_only_the_chosen_channels():
+    image = np.stack([np.arange(16.0).reshape(4, 4), np.full((4, 4), 7.0), np.ones((4, 4))])
+    out = Standardize(channels=[0, -1])(make_sample(image.astype(np.float32)))["image"]
+    assert out[0].mean() == pytest.approx(0.0, abs=1e-6) and out[0].std() == pytest.approx(1.0)
+    np.testing.assert_array_equal(out[1], image[1])
+    with pytest.warns(UserWarning, match="channel 2 is constant"):
+        Standardize(channels=[2])(make_sample(image.astype(np.float32)))
+    with pytest.raises(ConfigError, match="channel 3 of a 3-channel frame"):
+        Standardize(channels=[3])(make_sample(image.astype(np.float32)))

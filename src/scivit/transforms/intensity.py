@@ -68,25 +68,40 @@ class Standardize(Transform):
     Per-frame statistics make frames of any exposure look alike; a fixed map keeps the absolute
     level, which tags such as weak/strong scattering or high background are about. Masked
     pixels become 0 (the per-frame mean, or `mean` for the fixed map). A channel without spread
-    (constant, or with no valid pixel) becomes all zeros and a warning names it.
+    (constant, or with no valid pixel) becomes all zeros and a warning names it. `channels`
+    limits the change to some channels (e.g. to keep a ring-average channel in log counts).
 
     Args:
         mean: fixed value subtracted from every frame (with `std`), or None for per-frame.
         std: fixed positive divisor (with `mean`), or None for per-frame.
+        channels: indices of the channels to standardize; None for all.
     """
 
-    def __init__(self, mean: float | None = None, std: float | None = None) -> None:
+    def __init__(
+        self,
+        mean: float | None = None,
+        std: float | None = None,
+        channels: list[int] | None = None,
+    ) -> None:
         if (mean is None) != (std is None):
             raise ConfigError(f"{self.name}: give both mean and std, or neither")
         if std is not None and not std > 0:
             raise ConfigError(f"{self.name}: std must be positive, got {std}")
         self.fixed = None if mean is None else (np.float32(mean), np.float32(std))
+        self.channels = None if channels is None else [int(index) for index in channels]
 
     def __call__(self, sample: Sample) -> Sample:
         check_sample(sample, self.name)
         mask = sample.get("mask")
+        count = sample["image"].shape[0]
+        chosen = range(count) if self.channels is None else self.channels
+        for index in chosen:
+            if not -count <= index < count:
+                raise ConfigError(f"{self.name}: channel {index} of a {count}-channel frame")
+        picked = {index % count for index in chosen}
         channels = [
-            self._standardize(channel, mask, index) for index, channel in enumerate(sample["image"])
+            self._standardize(channel, mask, index) if index in picked else channel
+            for index, channel in enumerate(sample["image"])
         ]
         return updated(sample, image=np.stack(channels))
 
