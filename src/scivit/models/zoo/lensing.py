@@ -167,8 +167,8 @@ def lens_cait(
 ) -> nn.Module:
     """CaiT: patch for at most 16 tokens per side, dim 192, 6 self-attention and 2
     class-attention layers, 4 heads; LayerScale starts at 0.1, the paper's value for depths up
-    to 18 (timm's default 1e-4 suits its 24-36-layer models: at depth 6 the residual branches
-    stay near zero and training does not leave chance)."""
+    to 18 (timm's default 1e-4 suits its 24-36-layer models and keeps a 6-layer model's residual
+    branches near zero at the start)."""
     return Cait(
         img_size=img_size,
         patch_size=patch_for_grid("lens_cait", img_size, 16),
