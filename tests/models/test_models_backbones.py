@@ -21,10 +21,10 @@ TINY = [
 ]
 
 
-def _check_interface(model: torch.nn.Module, size: int) -> None:
+def _check_interface(model: torch.nn.Module, size: int, in_chans: int = 1) -> None:
     model.eval()
     with torch.no_grad():
-        features = model.forward_features(torch.randn(2, 1, size, size))
+        features = model.forward_features(torch.rand(2, in_chans, size, size))
         pooled = model.forward_head(features, pre_logits=True)
     assert pooled.shape == (2, model.num_features)
     assert torch.isfinite(pooled).all()
@@ -36,9 +36,14 @@ def test_timm_backbones_take_single_channel_images(name, img_size, size):
     _check_interface(model, size)
 
 
+# radial_hybrid reads a ring-average and a log-radius channel beside the frame
+CHANNELS = {"radial_hybrid": 4}
+
+
 def test_registered_backbones_share_the_interface():
     for name in BACKBONES:
-        _check_interface(create_backbone(name, in_chans=1, img_size=32), 32)
+        in_chans = CHANNELS.get(name, 1)
+        _check_interface(create_backbone(name, in_chans=in_chans, img_size=32), 32, in_chans)
 
 
 def test_registered_builder_is_used(monkeypatch):
