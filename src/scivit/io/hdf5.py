@@ -59,8 +59,6 @@ class Hdf5Source(FrameSource):
         """The recorded beam centre of frame `index` (one value for all, or one per frame)."""
         if self._centres is None:
             return {}
-        if any(values.size not in (1, self.n_frames) for values in self._centres):
-            return {}
         picked = [values[index if values.size > 1 else 0] for values in self._centres]
         return {"beam_center_x": float(picked[0]), "beam_center_y": float(picked[1])}
 

@@ -19,13 +19,15 @@ METRES_PER = {"m": 1.0, "cm": 1e-2, "mm": 1e-3, "um": 1e-6, "µm": 1e-6, "micron
 
 
 def recorded_beam_centers(found: h5py.Dataset) -> tuple[np.ndarray, np.ndarray] | None:
-    """(x, y) beam centres in pixels, each of one value or one per frame, or None when the
-    file records none (or in units that cannot be turned into pixels)."""
+    """(x, y) beam centres in pixels, each of one value or one per frame of `found`, or None
+    when the file records none (or in units that cannot be turned into pixels, or a count of
+    values that matches neither)."""
     detector = _detector_of(found)
     if detector is None:
         return None
+    frames = found.shape[0] if found.ndim == 3 else 1
     centres = [_in_pixels(detector, axis) for axis in ("x", "y")]
-    if centres[0] is None or centres[1] is None:
+    if any(values is None or values.size not in (1, frames) for values in centres):
         return None
     return centres[0], centres[1]
 
