@@ -54,3 +54,25 @@ def test_checkpoint_carries_labels_task_and_extras():
         "task": "multilabel",
         "label_names": ["x", "y"],
     }
+
+
+@pytest.mark.parametrize(
+    ("backbone", "channels_last"),
+    [("resnet18", True), ("resnet18", False), ("lens_c8_resnet", True)],
+)
+def test_channels_last_layout_changes_speed_not_results(backbone, channels_last):
+    torch.manual_seed(0)
+    cfg = ModelConfig(backbone=backbone, in_chans=2, img_size=32)
+    model = build_classifier(cfg, 3).eval()
+    images = torch.randn(2, 2, 32, 32)
+    with torch.no_grad():
+        reference = model(images)
+    train = TrainConfig(channels_last=channels_last)
+    module = ClassifyTask(model, ["a", "b", "c"], "multilabel", train)
+    module.configure_model()
+    convs = [p for p in model.parameters() if p.dim() == 4 and min(p.shape[1:]) > 1]
+    assert convs and all(
+        p.is_contiguous(memory_format=torch.channels_last) == channels_last for p in convs
+    )
+    with torch.no_grad():
+        torch.testing.assert_close(module(images), reference, rtol=1e-4, atol=1e-4)

@@ -53,6 +53,7 @@ class TrainConfig(StrictModel):
     limit_train_batches: float | int = 1.0
     limit_val_batches: float | int = 1.0
     progress_bar: bool = True
+    channels_last: bool = True
 
     def loss_name(self, task: TaskKind) -> str:
         """The configured loss, or the natural one for the task kind."""
@@ -63,6 +64,17 @@ class TrainConfig(StrictModel):
         if self.monitor != "auto":
             return self.monitor
         return "val/mAP" if task == "multilabel" else "val/f1_macro"
+
+
+def to_channels_last(model: nn.Module) -> None:
+    """Store `model`'s 4-D parameters and buffers channels-last, in place.
+
+    `Module.to(memory_format=...)` would do it but stops at the first 5-D tensor (escnn keeps
+    some), so the 4-D ones are converted one by one.
+    """
+    for tensor in [*model.parameters(), *model.buffers()]:
+        if tensor.dim() == 4:
+            tensor.data = tensor.data.contiguous(memory_format=torch.channels_last)
 
 
 def outputs_to_probs(logits: torch.Tensor, task: TaskKind) -> torch.Tensor:
@@ -114,7 +126,16 @@ class ClassifyTask(L.LightningModule):
         self._val_probs: list[torch.Tensor] = []
         self._val_targets: list[torch.Tensor] = []
 
+    def configure_model(self) -> None:
+        # Runs before the optimizer is built. Convolutions in NHWC avoid oneDNN's layout
+        # reorders on CPUs (about 15 % faster on a ResNet) and use tensor cores directly on
+        # GPUs; other layers are indifferent.
+        if self.train_cfg.channels_last:
+            to_channels_last(self.model)
+
     def forward(self, images: torch.Tensor) -> torch.Tensor:
+        if self.train_cfg.channels_last and images.ndim == 4:
+            images = images.contiguous(memory_format=torch.channels_last)
         return self.model(images)
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], _: int) -> torch.Tensor:
