@@ -26,7 +26,8 @@ def prepared(center=(20.0, 30.0), size=48, ring=14.0):
 def test_profile_is_the_bin_mean_over_the_log_radius():
     image = prepared()
     values, radius = image[1], image[3]
-    profile, coverage = log_radius_profile(values[None], radius[None], bins=32)
+    profile, coverage = log_radius_profile(values[None, None], radius[None], bins=32)
+    profile = profile[:, 0]
     index = np.clip(np.floor(radius.numpy() * 32), 0, 31).astype(int).ravel()
     counts = np.bincount(index, minlength=32)
     sums = np.bincount(index, weights=values.numpy().ravel(), minlength=32)
@@ -71,11 +72,43 @@ def test_profile_embedding_changes_when_only_the_ring_moves():
     assert (first - second).abs().max() > 1e-3
 
 
+def test_a_level_profile_reaches_only_the_embedding_when_the_image_branch_skips_it():
+    image = prepared()
+    level = image[1] * 3.0 + 2.0
+    stacked = torch.cat([image[:3], level[None], image[3:]])[None]
+    both, _ = log_radius_profile(stacked[:, [1, 3]], stacked[:, 4], bins=32)
+    torch.testing.assert_close(both[0, 1], both[0, 0] * 3.0 + 2.0 * (both[0, 0] != 0))
+    torch.manual_seed(0)
+    hybrid = create_backbone(
+        "radial_hybrid",
+        in_chans=5,
+        image_backbone="resnet18",
+        profile_channels=[1, 3],
+        image_channels=[0, 1, 2, 4],
+        bins=32,
+        profile_features=16,
+    ).eval()
+    assert hybrid.image.conv1.in_channels == 4
+    shifted = stacked.clone()
+    shifted[:, 3] += 1.0
+    width = hybrid.image.num_features
+    with torch.no_grad():
+        first = hybrid.forward_head(hybrid.forward_features(stacked))
+        second = hybrid.forward_head(hybrid.forward_features(shifted))
+    torch.testing.assert_close(first[:, :width], second[:, :width])
+    assert (first[:, width:] - second[:, width:]).abs().max() > 1e-3
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"profile_channel": 5}, "profile_channel=5"),
-        ({"radius_channel": 1}, "must differ"),
+        ({"profile_channels": 5}, "profile_channels=5"),
+        ({"profile_channels": [1, "x"]}, "profile_channels=x"),
+        ({"radius_channel": 1}, "other than radius_channel"),
+        ({"profile_channels": [1, 1]}, "distinct"),
+        ({"profile_channels": []}, "distinct"),
+        ({"image_channels": [0, 0]}, "image_channels"),
+        ({"image_channels": [0, 7]}, "image_channels=7"),
         ({"bins": 4}, "bins"),
     ],
 )

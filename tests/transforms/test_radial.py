@@ -5,9 +5,11 @@ from pyFAI.integrator.azimuthal import AzimuthalIntegrator
 from scivit.errors import ConfigError
 from scivit.transforms import (
     Geometry,
+    LogIntensity,
     RadialChannels,
     RadialNormalize,
     RadiusChannel,
+    Standardize,
     make_sample,
     radial_bins,
     radial_profile,
@@ -185,6 +187,22 @@ def test_residual_keeps_an_arc_and_drops_masked_pixels():
     mean, residual = out["image"]
     assert np.all(residual[mask] == 0.0)
     assert residual[arc].mean() > 2.0 and abs(residual[~arc & ~mask].mean()) < 0.3
+
+
+def test_level_channel_keeps_the_exposure_that_per_frame_standardize_removes():
+    center = (30.0, 34.0)
+    frames = [ring_counts(center, level=level)[1] for level in (1.0, 100.0)]
+    chain = [RadialChannels(level=True), Standardize(channels=[0, 1, 2])]
+    outs = []
+    for counts in frames:
+        sample = LogIntensity()(make_sample(counts, beam_center=center))
+        for step in chain:
+            sample = step(sample)
+        outs.append(sample["image"])
+    weak, strong = outs
+    assert weak.shape == (4, 64, 72)
+    assert abs(weak[1].std() - strong[1].std()) < 0.2
+    assert strong[3].mean() - weak[3].mean() > np.log(100.0) - 1.0
 
 
 def test_radial_channels_need_one_channel():

@@ -290,9 +290,15 @@ class RadialChannels(Transform):
     looks; the residual keeps what a ring average erases: arcs, texture, spots, beam-stop
     shadows. Use it after `LogIntensity` (the mean is then a geometric mean of counts).
 
+    With `level`, the radial mean is appended once more as a last channel, meant to keep its
+    absolute value (give it a fixed `Standardize` map, and the other channels a per-frame one):
+    a per-frame standardisation makes a frame of 1 count per pixel look like one of 1,000, and
+    tags such as weak or strong scattering and high background are about exactly that level.
+
     Args:
         bins: number of radial bins (default: one per pixel of radius).
         keep_image: keep the frame as the first channel (else only mean and residual).
+        level: append the radial mean again as a last channel (see above).
         geometry: Geometry, mapping of its fields, or PONI path; otherwise the sample's beam
             centre is used.
     """
@@ -301,10 +307,12 @@ class RadialChannels(Transform):
         self,
         bins: int | None = None,
         keep_image: bool = True,
+        level: bool = False,
         geometry: Geometry | dict | str | None = None,
     ) -> None:
         self.bins = bins
         self.keep_image = bool(keep_image)
+        self.level = bool(level)
         self.geometry = as_geometry(geometry)
 
     def __call__(self, sample: Sample) -> Sample:
@@ -323,6 +331,8 @@ class RadialChannels(Transform):
         if mask is not None:
             residual[mask] = 0.0
         planes = [frame, mean, residual] if self.keep_image else [mean, residual]
+        if self.level:
+            planes.append(mean)
         return updated(sample, image=np.stack(planes).astype(np.float32, copy=False))
 
 

@@ -30,23 +30,28 @@ from scivit.models.zoo.base import Backbone
 def log_radius_profile(
     values: torch.Tensor, radius: torch.Tensor, bins: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean of `values` (N, H, W) in `bins` equal steps of `radius` (N, H, W) over [0, 1], and
-    the fraction of the frame's pixels in each bin; both (N, bins), 0 where a bin is empty."""
+    """Mean of each channel of `values` (N, C, H, W) in `bins` equal steps of `radius` (N, H, W)
+    over [0, 1], (N, C, bins), and the fraction of the frame's pixels in each bin, (N, bins);
+    0 where a bin is empty."""
     index = (radius.detach().flatten(1) * bins).floor().clamp_(0, bins - 1).long()
-    flat = values.flatten(1)
-    sums = flat.new_zeros(flat.shape[0], bins).scatter_add_(1, index, flat)
-    counts = flat.new_zeros(flat.shape[0], bins).scatter_add_(1, index, torch.ones_like(flat))
-    profile = sums / counts.clamp(min=1.0)
-    return profile, counts / flat.shape[1]
+    flat = values.flatten(2)
+    batch, channels = flat.shape[:2]
+    counts = flat.new_zeros(batch, bins).scatter_add_(1, index, torch.ones_like(flat[:, 0]))
+    by_channel = index[:, None, :].expand(-1, channels, -1)
+    sums = flat.new_zeros(batch, channels, bins).scatter_add_(2, by_channel, flat)
+    profile = sums / counts[:, None, :].clamp(min=1.0)
+    return profile, counts / flat.shape[2]
 
 
 class ProfileEncoder(nn.Module):
-    """1-D CNN over (profile, coverage) on the log-radius axis, keeping coarse position."""
+    """1-D CNN over (profiles, coverage) on the log-radius axis, keeping coarse position."""
 
-    def __init__(self, bins: int, width: int, out_features: int, positions: int = 16) -> None:
+    def __init__(
+        self, bins: int, width: int, out_features: int, profiles: int = 1, positions: int = 16
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
-        channels = 2
+        channels = profiles + 1
         for dilation in (1, 2, 4):
             layers += [
                 nn.Conv1d(channels, width, 5, padding=2 * dilation, dilation=dilation),
@@ -60,7 +65,8 @@ class ProfileEncoder(nn.Module):
         self.out_features = out_features
 
     def forward(self, profile: torch.Tensor, coverage: torch.Tensor) -> torch.Tensor:
-        encoded = self.pool(self.convs(torch.stack([profile, coverage], dim=1)))
+        """Embed profiles (N, P, bins) with their coverage (N, bins)."""
+        encoded = self.pool(self.convs(torch.cat([profile, coverage[:, None]], dim=1)))
         return self.project(encoded.flatten(1))
 
 
@@ -70,23 +76,26 @@ class RadialHybrid(Backbone):
     def __init__(
         self,
         image: nn.Module,
-        profile_channel: int,
+        profile_channels: list[int],
         radius_channel: int,
         bins: int,
         encoder: ProfileEncoder,
+        image_channels: list[int] | None = None,
     ) -> None:
         super().__init__()
         self.image = image
-        self.profile_channel = profile_channel
+        self.image_channels = image_channels
+        self.profile_channels = profile_channels
         self.radius_channel = radius_channel
         self.bins = bins
         self.encoder = encoder
         self.num_features = image.num_features + encoder.out_features
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        features = self.image.forward_features(x)
+        seen = x if self.image_channels is None else x[:, self.image_channels]
+        features = self.image.forward_features(seen)
         profile, coverage = log_radius_profile(
-            x[:, self.profile_channel].float(), x[:, self.radius_channel].float(), self.bins
+            x[:, self.profile_channels].float(), x[:, self.radius_channel].float(), self.bins
         )
         embedding = self.encoder(profile, coverage).to(features.dtype)
         if features.ndim == 4:
@@ -112,30 +121,47 @@ def radial_hybrid(
     drop_path_rate: float = 0.0,
     image_backbone: str = "resnet34",
     image_pretrained: str | None = None,
-    profile_channel: int = 1,
+    profile_channels: int | list[int] = 1,
     radius_channel: int = -1,
+    image_channels: list[int] | None = None,
     bins: int = 128,
     width: int = 64,
     profile_features: int = 128,
 ) -> nn.Module:
     """`image_backbone` (any backbone name; weights from `image_pretrained`: a file, "hub" or a
-    timm tag) on all `in_chans` channels, plus the profile of channel `profile_channel` over the
-    log radius in channel `radius_channel`, in `bins` bins."""
-    for name, index in (("profile_channel", profile_channel), ("radius_channel", radius_channel)):
-        if not -in_chans <= index < in_chans:
-            raise ModelError(
-                f"radial_hybrid: {name}={index} is not one of the {in_chans} input channels"
-            )
-    if profile_channel % in_chans == radius_channel % in_chans:
-        raise ModelError("radial_hybrid: profile_channel and radius_channel must differ")
+    timm tag) on the `image_channels` (default all `in_chans`), plus the profiles of the
+    `profile_channels` (one index or a list, e.g. a per-frame standardised and an absolute ring
+    average) over the log radius in channel `radius_channel`, in `bins` bins."""
+    profiles = [profile_channels] if isinstance(profile_channels, int) else list(profile_channels)
+    radius = _channel_index("radius_channel", radius_channel, in_chans)
+    chosen = [_channel_index("profile_channels", index, in_chans) for index in profiles]
+    if not chosen or radius in chosen or len(set(chosen)) < len(chosen):
+        raise ModelError(
+            f"radial_hybrid: profile_channels={profiles} must be distinct channels other than "
+            f"radius_channel={radius_channel}"
+        )
     if bins < 8:
         raise ModelError(f"radial_hybrid: bins must be at least 8, got {bins}")
+    seen = None
+    if image_channels is not None:
+        seen = [_channel_index("image_channels", index, in_chans) for index in image_channels]
+        if not seen or len(set(seen)) < len(seen):
+            raise ModelError(f"radial_hybrid: image_channels={image_channels} must be distinct")
     image = create_backbone(
         image_backbone,
-        in_chans=in_chans,
+        in_chans=in_chans if seen is None else len(seen),
         pretrained=image_pretrained,
         img_size=img_size,
         drop_path_rate=drop_path_rate,
     )
-    encoder = ProfileEncoder(bins, width, profile_features)
-    return RadialHybrid(image, profile_channel, radius_channel, bins, encoder)
+    encoder = ProfileEncoder(bins, width, profile_features, profiles=len(chosen))
+    return RadialHybrid(image, chosen, radius, bins, encoder, seen)
+
+
+def _channel_index(key: str, index: object, in_chans: int) -> int:
+    """`index` as a channel number in [0, in_chans), or a ModelError naming `key`."""
+    if isinstance(index, bool) or not isinstance(index, int) or not -in_chans <= index < in_chans:
+        raise ModelError(
+            f"radial_hybrid: {key}={index} is not one of the {in_chans} input channels"
+        )
+    return index % in_chans
