@@ -11,7 +11,12 @@ import pytest
 import torch
 import yaml
 
+from scivit.checkpoint import CHECKPOINT_KEY, load_checkpoint_dict, save_checkpoint_dict
 from scivit.cli import main
+from scivit.data.datamodule import eval_transform
+from scivit.data.dataset import FrameDataset
+from scivit.evaluate.loader import load_trained
+from scivit.evaluate.run import evaluate, select_rows
 from scivit.simulate.scattering_labels import SCATTERING_TAGS
 
 N_FRAMES = 96
@@ -137,6 +142,30 @@ def test_evaluate_writes_metrics_figures_and_report(workspace, capsys):
     assert html.count("data:image/png;base64") >= 3
     assert all(tag in html for tag in SCATTERING_TAGS)
     assert "report:" in capsys.readouterr().out
+
+
+def test_test_time_flips_average_the_four_mirror_images(workspace):
+    root, _, run = workspace
+    state = load_checkpoint_dict(run / "checkpoints" / "best.ckpt")
+    state[CHECKPOINT_KEY]["recipe"]["model"]["test_time_flips"] = "hv"
+    flipped = root / "flips.ckpt"
+    save_checkpoint_dict(state, flipped)
+    trained = load_trained(flipped)
+    out = root / "eval-flips"
+    evaluate(flipped, split="all", out_dir=out, progress=False)
+    rows = read_csv(out / "predictions.csv")[:4]
+    transform = eval_transform(trained.recipe.data)
+    manifest, _ = select_rows(trained, "all", None)
+    dataset = FrameDataset(manifest, np.arange(4), transform)
+    images = torch.stack([dataset[index][0] for index in range(4)])
+    with torch.inference_mode():
+        views = [images, images.flip(-1), images.flip(-2), images.flip(-2, -1)]
+        logits = torch.stack([trained.model(view) for view in views]).mean(dim=0)
+        plain = torch.sigmoid(trained.model(images))
+    expected = torch.sigmoid(logits).numpy()
+    written = np.array([[float(row[f"p_{tag}"]) for tag in SCATTERING_TAGS] for row in rows])
+    np.testing.assert_allclose(written, expected, atol=2e-5)
+    assert np.abs(written - plain.numpy()).max() > 1e-4
 
 
 def test_predict_tags_every_frame_and_reports_bad_files(workspace, capsys):

@@ -26,6 +26,7 @@ from scivit.fileio import write_json, write_yaml
 from scivit.metrics.thresholds import tune_thresholds
 from scivit.models.adapters import trainable_fraction
 from scivit.models.classifier import build_classifier
+from scivit.models.flips import TestTimeFlips, with_test_time_flips
 from scivit.provenance import provenance
 from scivit.recipe import Recipe
 from scivit.tasks.classify import ClassifyTask, summary_metrics
@@ -122,7 +123,9 @@ def train(recipe: Recipe, callbacks: Sequence[L.Callback] = ()) -> TrainResult:
     seconds = training_seconds(trainer)
     if not trainer.is_global_zero:
         return TrainResult(run_dir, best, val_metrics={}, train_seconds=seconds)
-    val_metrics = finalize_thresholds(best, task, datamodule, recipe.train.progress_bar)
+    val_metrics = finalize_thresholds(
+        best, task, datamodule, recipe.model.test_time_flips, recipe.train.progress_bar
+    )
     write_json(run_dir / "val_metrics.json", val_metrics)
     return TrainResult(run_dir, best, val_metrics=val_metrics, train_seconds=seconds)
 
@@ -143,9 +146,14 @@ def _best_checkpoint(run_dir: Path) -> Path:
 
 
 def finalize_thresholds(
-    checkpoint: Path, task: ClassifyTask, datamodule: FrameDataModule, progress: bool = True
+    checkpoint: Path,
+    task: ClassifyTask,
+    datamodule: FrameDataModule,
+    flips: TestTimeFlips = "none",
+    progress: bool = True,
 ) -> dict[str, Any]:
-    """Load the best weights, tune per-label thresholds on validation, store them in the file.
+    """Load the best weights, tune per-label thresholds on validation (predictions averaged
+    over the test-time `flips`), store them in the file.
 
     Inference runs in this process alone, so after a distributed run the global-zero process
     sees the whole validation split.
@@ -153,7 +161,8 @@ def finalize_thresholds(
     state = load_checkpoint_dict(checkpoint)
     task.load_state_dict(state["state_dict"])
     loader = datamodule.val_dataloader()
-    probs = predict_probs(task.model, loader, task.task_kind, progress, desc="val")
+    predictor = with_test_time_flips(task.model, flips)
+    probs = predict_probs(predictor, loader, task.task_kind, progress, desc="val")
     targets = datamodule.manifest.targets[datamodule.split_indices["val"]]
     thresholds = (
         tune_thresholds(probs, targets)

@@ -12,6 +12,7 @@ from torch import nn
 from scivit.checkpoint import CHECKPOINT_KEY, load_checkpoint_dict
 from scivit.errors import ModelError
 from scivit.models.classifier import build_classifier
+from scivit.models.flips import with_test_time_flips
 from scivit.recipe import Recipe, recipe_from_dict
 
 MODEL_PREFIX = "model."
@@ -19,9 +20,13 @@ MODEL_PREFIX = "model."
 
 @dataclass
 class TrainedModel:
-    """A classifier in eval mode with everything needed to use its outputs."""
+    """A classifier in eval mode with everything needed to use its outputs.
+
+    `predictor` is what inference calls: the model, averaged over the recipe's test-time flips.
+    """
 
     model: nn.Module
+    predictor: nn.Module
     recipe: Recipe
     label_names: list[str]
     thresholds: np.ndarray
@@ -65,8 +70,10 @@ def load_trained(path: str | Path) -> TrainedModel:
             f"({len(missing)} missing, {len(unexpected)} unexpected keys)"
         )
     thresholds = np.asarray(info.get("thresholds", [0.5] * len(label_names)), dtype=np.float32)
+    model.eval()
     return TrainedModel(
-        model=model.eval(),
+        model=model,
+        predictor=with_test_time_flips(model, recipe.model.test_time_flips),
         recipe=recipe,
         label_names=label_names,
         thresholds=thresholds,

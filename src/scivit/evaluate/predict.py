@@ -79,7 +79,7 @@ class _Batcher:
     def flush(self) -> list[tuple]:
         if not self.images:
             return []
-        logits = self.trained.model(torch.stack(self.images))
+        logits = self.trained.predictor(torch.stack(self.images))
         probs = outputs_to_probs(logits.float(), self.trained.task).numpy()  # type: ignore[arg-type]
         rows = list(zip(self.keys, probs, strict=True))
         self.images, self.keys = [], []

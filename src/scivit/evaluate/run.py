@@ -84,7 +84,9 @@ def evaluate(
     target_dir = Path(out_dir) if out_dir else trained.checkpoint.parent.parent / f"eval-{split}"
     dataset = FrameDataset(rows_manifest, rows, eval_transform(trained.recipe.data))
     loader = DataLoader(dataset, batch_size=batch_size, num_workers=num_workers)
-    probs = predict_probs(trained.model, loader, trained.task, progress, desc=f"evaluate {split}")
+    probs = predict_probs(
+        trained.predictor, loader, trained.task, progress, desc=f"evaluate {split}"
+    )
     targets = rows_manifest.targets[rows]
     metrics = summary_metrics(
         probs,

@@ -18,6 +18,7 @@ from scivit.config import StrictModel
 from scivit.errors import ModelError
 from scivit.models.adapters import apply_adaptation
 from scivit.models.backbones import create_backbone
+from scivit.models.flips import TestTimeFlips
 from scivit.models.heads import build_head
 
 
@@ -53,6 +54,8 @@ class ModelConfig(StrictModel):
     storing them (timm's `set_grad_checkpointing`): less memory, about a third more compute.
     `options` are further keyword arguments of the architecture (e.g. `patch_size: 8` for a
     timm ViT on small frames); one it does not take is a ModelError naming it.
+    `test_time_flips` averages predictions over mirror images ("none", "h", "hv"; see
+    `scivit.models.flips`) in threshold tuning, evaluation and prediction.
     """
 
     backbone: str = "resnet34"
@@ -64,6 +67,7 @@ class ModelConfig(StrictModel):
     options: dict[str, Any] = Field(default_factory=dict)
     head: HeadConfig = Field(default_factory=HeadConfig)
     adapt: AdaptConfig = Field(default_factory=AdaptConfig)
+    test_time_flips: TestTimeFlips = "none"
 
 
 class Classifier(nn.Module):
