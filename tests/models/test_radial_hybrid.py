@@ -99,6 +99,25 @@ def test_a_level_profile_reaches_only_the_embedding_when_the_image_branch_skips_
     assert (first[:, width:] - second[:, width:]).abs().max() > 1e-3
 
 
+def test_image_branch_can_see_a_smaller_frame_than_the_profile():
+    torch.manual_seed(0)
+    options = {"image_backbone": "resnet18", "bins": 32, "profile_features": 16}
+    small = create_backbone("radial_hybrid", in_chans=4, image_size=24, **options).eval()
+    batch = prepared()[None]
+    with torch.no_grad():
+        features = small.forward_features(batch)
+        resized = torch.nn.functional.interpolate(
+            batch, size=(24, 24), mode="bilinear", antialias=True
+        )
+        direct = small.image.forward_features(resized)
+    full = small.image.forward_features(batch)
+    assert features.shape[-2:] == direct.shape[-2:] != full.shape[-2:]
+    torch.testing.assert_close(features[:, : small.image.num_features], direct)
+    with torch.no_grad():
+        expected = small.encoder(*log_radius_profile(batch[:, [1]], batch[:, 3], bins=32))
+    torch.testing.assert_close(features[:, small.image.num_features :, 0, 0], expected)
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
@@ -109,6 +128,7 @@ def test_a_level_profile_reaches_only_the_embedding_when_the_image_branch_skips_
         ({"profile_channels": []}, "distinct"),
         ({"image_channels": [0, 0]}, "image_channels"),
         ({"image_channels": [0, 7]}, "image_channels=7"),
+        ({"image_size": 8}, "image_size"),
         ({"bins": 4}, "bins"),
     ],
 )

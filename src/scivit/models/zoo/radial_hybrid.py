@@ -20,6 +20,7 @@ part as the image backbone does and appends the embedding.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from scivit.errors import ModelError
@@ -81,10 +82,12 @@ class RadialHybrid(Backbone):
         bins: int,
         encoder: ProfileEncoder,
         image_channels: list[int] | None = None,
+        image_size: int | None = None,
     ) -> None:
         super().__init__()
         self.image = image
         self.image_channels = image_channels
+        self.image_size = image_size
         self.profile_channels = profile_channels
         self.radius_channel = radius_channel
         self.bins = bins
@@ -93,6 +96,9 @@ class RadialHybrid(Backbone):
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         seen = x if self.image_channels is None else x[:, self.image_channels]
+        if self.image_size is not None and seen.shape[-2:] != (self.image_size,) * 2:
+            size = (self.image_size, self.image_size)
+            seen = F.interpolate(seen, size=size, mode="bilinear", antialias=True)
         features = self.image.forward_features(seen)
         profile, coverage = log_radius_profile(
             x[:, self.profile_channels].float(), x[:, self.radius_channel].float(), self.bins
@@ -124,6 +130,7 @@ def radial_hybrid(
     profile_channels: int | list[int] = 1,
     radius_channel: int = -1,
     image_channels: list[int] | None = None,
+    image_size: int | None = None,
     bins: int = 128,
     width: int = 64,
     profile_features: int = 128,
@@ -131,7 +138,9 @@ def radial_hybrid(
     """`image_backbone` (any backbone name; weights from `image_pretrained`: a file, "hub" or a
     timm tag) on the `image_channels` (default all `in_chans`), plus the profiles of the
     `profile_channels` (one index or a list, e.g. a per-frame standardised and an absolute ring
-    average) over the log radius in channel `radius_channel`, in `bins` bins."""
+    average) over the log radius in channel `radius_channel`, in `bins` bins. With `image_size`
+    the image branch sees the frame resized to that size (antialiased) while the profile is
+    read at the input's full resolution: a cheaper image branch, a finer profile."""
     profiles = [profile_channels] if isinstance(profile_channels, int) else list(profile_channels)
     radius = _channel_index("radius_channel", radius_channel, in_chans)
     chosen = [_channel_index("profile_channels", index, in_chans) for index in profiles]
@@ -142,6 +151,8 @@ def radial_hybrid(
         )
     if bins < 8:
         raise ModelError(f"radial_hybrid: bins must be at least 8, got {bins}")
+    if image_size is not None and image_size < 16:
+        raise ModelError(f"radial_hybrid: image_size must be at least 16 px, got {image_size}")
     seen = None
     if image_channels is not None:
         seen = [_channel_index("image_channels", index, in_chans) for index in image_channels]
@@ -151,11 +162,11 @@ def radial_hybrid(
         image_backbone,
         in_chans=in_chans if seen is None else len(seen),
         pretrained=image_pretrained,
-        img_size=img_size,
+        img_size=image_size or img_size,
         drop_path_rate=drop_path_rate,
     )
     encoder = ProfileEncoder(bins, width, profile_features, profiles=len(chosen))
-    return RadialHybrid(image, chosen, radius, bins, encoder, seen)
+    return RadialHybrid(image, chosen, radius, bins, encoder, seen, image_size)
 
 
 def _channel_index(key: str, index: object, in_chans: int) -> int:
