@@ -20,19 +20,20 @@ MODEL_PREFIX = "model."
 
 @dataclass
 class TrainedModel:
-    """A classifier in eval mode with everything needed to use its outputs.
-
-    `predictor` is what inference calls: the model, averaged over the recipe's test-time flips.
-    """
+    """A classifier in eval mode with everything needed to use its outputs."""
 
     model: nn.Module
-    predictor: nn.Module
     recipe: Recipe
     label_names: list[str]
     thresholds: np.ndarray
     task: str
     checkpoint: Path
     info: dict[str, Any]
+
+    @property
+    def predictor(self) -> nn.Module:
+        """What inference calls: the model, averaged over the recipe's test-time flips."""
+        return with_test_time_flips(self.model, self.recipe.model.test_time_flips)
 
 
 def resolve_checkpoint(path: str | Path) -> Path:
@@ -70,10 +71,8 @@ def load_trained(path: str | Path) -> TrainedModel:
             f"({len(missing)} missing, {len(unexpected)} unexpected keys)"
         )
     thresholds = np.asarray(info.get("thresholds", [0.5] * len(label_names)), dtype=np.float32)
-    model.eval()
     return TrainedModel(
-        model=model,
-        predictor=with_test_time_flips(model, recipe.model.test_time_flips),
+        model=model.eval(),
         recipe=recipe,
         label_names=label_names,
         thresholds=thresholds,
