@@ -13,13 +13,10 @@ axis as beam_center_x/y, so rotations about it are possible) is written last.
 
 from __future__ import annotations
 
-import multiprocessing
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
@@ -29,11 +26,11 @@ from scivit.simulate.lensing_instruments import get_instrument
 from scivit.simulate.lensing_render import render
 from scivit.simulate.lensing_scene import draw_scene
 from scivit.simulate.lensing_shard import write_lensing_shard
+from scivit.simulate.parallel import parallel_map
 from scivit.simulate.writer import FrameRecord, manifest_row, write_manifest
 
 LENSING_CLASSES = ("no_substructure", "cdm", "axion")
 Result = tuple[list[dict[str, Any]], list[tuple[int, str]]]
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -139,7 +136,7 @@ def simulate_lensing(
     failures: list[tuple[int, str]] = []
     with tqdm(total=n, unit="frame", desc="simulate lensing", disable=not progress) as bar:
         for task, (shard_rows, shard_failures) in zip(
-            tasks, _parallel_map(run_lensing_shard, tasks, workers), strict=True
+            tasks, parallel_map(run_lensing_shard, tasks, workers), strict=True
         ):
             rows.extend(shard_rows)
             failures.extend(shard_failures)
@@ -154,13 +151,3 @@ def simulate_lensing(
     manifest = out_dir / "manifest.csv"
     write_manifest(manifest, rows, labelled=True)
     return manifest
-
-
-def _parallel_map(function: Callable[[T], Result], tasks: Sequence[T], workers: int) -> Iterator:
-    """`function` over `tasks` in order, in spawned processes when `workers` > 1."""
-    if workers == 1 or len(tasks) == 1:
-        yield from map(function, tasks)
-        return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
-        yield from pool.map(function, tasks)

@@ -4,17 +4,14 @@ Frames come in sample groups: 1-4 frames recorded from one scene (same sample an
 different exposure and detector position), so a split that keeps groups together has no
 leakage. Every random draw is seeded from `numpy.random.SeedSequence(seed)` by group and frame
 index, so the dataset is identical whatever the number of worker processes. Work is split in
-shards, one task per shard, in freshly spawned processes (forking after pyFAI and sasmodels
-have started their thread pools can deadlock); a frame that fails is reported (count and first
-error on stderr) and the others are still written. The manifest is written last.
+shards, one task per shard, in spawned worker processes (`scivit.simulate.parallel`); a frame
+that fails is reported (count and first error on stderr) and the others are still written.
+The manifest is written last.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import sys
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from scivit.errors import ConfigError
+from scivit.simulate.parallel import parallel_map
 from scivit.simulate.scattering_render import render_frame
 from scivit.simulate.scattering_scene import frame_setups, sample_scene
 from scivit.simulate.writer import (
@@ -186,24 +184,14 @@ def simulate_scattering(
     return manifest
 
 
-def _results(
-    tasks: list[ShardTask], workers: int
-) -> Iterator[tuple[list[dict], list[tuple[int, str]]]]:
-    if workers == 1 or len(tasks) == 1:
-        yield from map(run_shard, tasks)
-        return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
-        yield from pool.map(run_shard, tasks)
-
-
 def _run(
     tasks: list[ShardTask], workers: int, progress: bool, n: int
 ) -> tuple[list[dict], list[tuple[int, str]]]:
     rows: list[dict] = []
     failures: list[tuple[int, str]] = []
     with tqdm(total=n, unit="frame", desc="simulate", disable=not progress) as bar:
-        for task, (shard_rows, shard_failures) in zip(tasks, _results(tasks, workers), strict=True):
+        results = parallel_map(run_shard, tasks, workers)
+        for task, (shard_rows, shard_failures) in zip(tasks, results, strict=True):
             rows.extend(shard_rows)
             failures.extend(shard_failures)
             bar.update(task.stop - task.start)
