@@ -97,6 +97,7 @@ def train(recipe: Recipe, callbacks: Sequence[L.Callback] = ()) -> TrainResult:
     L.seed_everything(recipe.train.seed, workers=True, verbose=False)
     datamodule = FrameDataModule(recipe.data)
     datamodule.setup("fit")
+    datamodule.fill_cache(("train", "val"), progress=recipe.train.progress_bar)
     model = build_classifier(recipe.model, datamodule.num_labels)
     task = ClassifyTask(
         model,

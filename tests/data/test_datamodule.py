@@ -91,6 +91,27 @@ def test_cached_and_uncached_agree(make_dataset, tmp_path):
     torch.testing.assert_close(a, b, rtol=2e-3, atol=2e-3)
 
 
+@pytest.mark.parametrize("cache", [True, False])
+def test_fill_cache_computes_the_chosen_splits_only(make_dataset, tmp_path, cache):
+    manifest = make_dataset(n=40, size=32, group_size=4)
+    module = FrameDataModule(_config(manifest, tmp_path, num_workers=2, cache=cache))
+    module.setup("fit")
+    torch.manual_seed(5)
+    filled = module.fill_cache(("train", "val"))
+    draw_after_fill = torch.rand(1)
+    torch.manual_seed(5)
+    assert torch.equal(torch.rand(1), draw_after_fill)
+    if not cache:
+        assert filled == 0
+        return
+    splits = module.split_indices
+    wanted = np.union1d(splits["train"], splits["val"])
+    stored = module.train_dataloader().dataset.cache
+    assert filled == wanted.size - np.isin(0, wanted)
+    np.testing.assert_array_equal(np.sort(stored.missing()), np.setdiff1d(splits["test"], [0]))
+    assert module.fill_cache(("train", "val")) == 0
+
+
 def test_augmentation_changes_train_epochs(make_dataset, tmp_path):
     manifest = make_dataset(n=40, size=32)
     module = FrameDataModule(_config(manifest, tmp_path, batch_size=40))

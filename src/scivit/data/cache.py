@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
@@ -143,13 +144,21 @@ class FrameCache:
         self._store(row, self.preprocess(read_sample(self.manifest, row)))
         return self._decode(row, images[row], masks[row], records[row])
 
-    def fill(self, num_workers: int = 0, progress: bool = False) -> int:
-        """Compute every missing row, in `num_workers` processes; returns how many were filled."""
-        rows = self.missing()
+    def fill(
+        self, num_workers: int = 0, progress: bool = False, rows: np.ndarray | None = None
+    ) -> int:
+        """Compute the missing ones of `rows` (default: all rows) in `num_workers` processes;
+        returns how many were filled."""
+        missing = self.missing()
+        rows = missing if rows is None else np.intersect1d(missing, rows)
         if rows.size == 0:
             return 0
         loader = DataLoader(
-            _Filler(self, rows), batch_size=None, num_workers=num_workers, collate_fn=_identity
+            _Filler(self, rows),
+            batch_size=None,
+            num_workers=num_workers,
+            collate_fn=_identity,
+            generator=torch.Generator(),  # leaves the global RNG, hence training, as it was
         )
         for _ in tqdm(loader, total=rows.size, desc="caching frames", disable=not progress):
             pass

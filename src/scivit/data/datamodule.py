@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -145,6 +146,20 @@ class FrameDataModule(L.LightningDataModule):
             "predict": FrameDataset(manifest, np.arange(len(manifest)), plain, cache),
         }
         self._splits, self._manifest = splits, manifest
+
+    def fill_cache(self, splits: Sequence[str], progress: bool = False) -> int:
+        """Preprocess the uncached frames of `splits` into the cache up front, in
+        `num_workers` processes; returns how many were computed (0 when the cache is off).
+
+        Doing it before training rather than lazily in the first epoch's loader workers keeps
+        the preprocessing from competing with the training step for the same cores.
+        """
+        self.setup()
+        cache = self._datasets["train"].cache
+        if cache is None:
+            return 0
+        rows = np.concatenate([self._splits[name] for name in splits])
+        return cache.fill(self.cfg.num_workers, progress=progress, rows=rows)
 
     def _pipelines(self, manifest: Manifest) -> tuple[Compose, Compose, FrameCache | None]:
         """Training and evaluation transforms, and the cache of the preprocessing when on."""
