@@ -28,6 +28,7 @@ from scivit.models.dino import DINOMethod, DinoOptions
 from scivit.models.mae_method import MAEMethod, MAEOptions
 from scivit.registry import Registry
 from scivit.tasks.classify import TrainConfig
+from scivit.tasks.optimizer import adamw
 from scivit.tasks.schedule import warmup_cosine
 from scivit.transforms.views import MultiCropViews, build_multicrop
 
@@ -238,9 +239,7 @@ class PretrainTask(L.LightningModule):
     def configure_optimizers(self) -> dict[str, Any]:
         cfg = self.train_cfg
         groups = param_groups_weight_decay(self.method, cfg.weight_decay)
-        optimizer = torch.optim.AdamW(
-            groups, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay
-        )
+        optimizer = adamw(groups, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=cfg.betas)
         total = self.steps_total()
         per_epoch = max(1, total // max(1, self.trainer.max_epochs or 1))
         warmup = min(total - 1, int(round(cfg.warmup_epochs * per_epoch)))
