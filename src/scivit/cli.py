@@ -333,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="simulate, train, evaluate: the whole job on default data")
     p.add_argument("--out", default="scivit-demo", help="demo folder")
-    p.add_argument("--n", type=int, default=8000, help="frames to simulate")
+    p.add_argument("--n", type=int, default=15000, help="frames to simulate")
     p.add_argument("--size", type=int, default=128, help="simulated frame size in pixels")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--recipe", default="scatter-demo")

@@ -16,7 +16,7 @@ from scivit.train import train
 
 def run_demo(
     out: Path,
-    n: int = 8000,
+    n: int = 15000,
     workers: int = 2,
     recipe: str = "scatter-demo",
     overrides: list[str] | None = None,

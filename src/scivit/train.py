@@ -78,12 +78,14 @@ LIBRARY_NOISE = (
     r".*treespec, LeafSpec.*",
     r".*does not have many workers which may be a bottleneck.*",
     r".*module\(s\) in eval mode at the start of training.*",
+    r"Since DeepSpeed handles gradient clipping internally.*",
 )
 
 
 def silence_library_noise() -> None:
     """Hide Lightning warnings that say nothing actionable about a scivit run (each attempt of
-    a resumed run logs into its own `version_N` folder, so re-using folders is expected)."""
+    a resumed run logs into its own `version_N` folder, so re-using folders is expected; the
+    tasks' own clipping hook defers to DeepSpeed's clipping there)."""
     for pattern in LIBRARY_NOISE:
         warnings.filterwarnings("ignore", message=pattern)
 

@@ -20,7 +20,7 @@ from scivit.losses import build_loss
 from scivit.metrics.multiclass import multiclass_metrics
 from scivit.metrics.multilabel import multilabel_metrics
 from scivit.models.optim import param_groups
-from scivit.tasks.optimizer import adamw
+from scivit.tasks.optimizer import FusedClipping, adamw
 from scivit.tasks.schedule import warmup_cosine
 from scivit.tasks.strategy import StrategyConfig
 
@@ -96,7 +96,7 @@ def summary_metrics(
     return multiclass_metrics(probs, targets.argmax(axis=1), label_names)
 
 
-class ClassifyTask(L.LightningModule):
+class ClassifyTask(FusedClipping, L.LightningModule):
     """Train a classifier; validation logs loss and the task's headline metrics.
 
     Args:
@@ -181,7 +181,7 @@ class ClassifyTask(L.LightningModule):
     def configure_optimizers(self) -> dict[str, Any]:
         cfg = self.train_cfg
         groups = param_groups(self.model, cfg.lr, cfg.weight_decay, self.layer_decay)
-        optimizer = adamw(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        optimizer = adamw(groups, cfg.lr, cfg.weight_decay, trainer=self.trainer)
         total = max(1, int(self.trainer.estimated_stepping_batches))
         per_epoch = max(1, total // max(1, self.trainer.max_epochs or 1))
         warmup = min(total - 1, int(round(cfg.warmup_epochs * per_epoch)))

@@ -28,7 +28,7 @@ from scivit.models.dino import DINOMethod, DinoOptions
 from scivit.models.mae_method import MAEMethod, MAEOptions
 from scivit.registry import Registry
 from scivit.tasks.classify import TrainConfig
-from scivit.tasks.optimizer import adamw
+from scivit.tasks.optimizer import FusedClipping, adamw
 from scivit.tasks.schedule import warmup_cosine
 from scivit.transforms.views import MultiCropViews, build_multicrop
 
@@ -194,7 +194,7 @@ PRETRAIN_METHODS.add("dino", MethodSpec(DinoOptions, _build_dino, _dino_views))
 PRETRAIN_METHODS.add("mae", MethodSpec(MAEOptions, _build_mae, _mae_views))
 
 
-class PretrainTask(L.LightningModule):
+class PretrainTask(FusedClipping, L.LightningModule):
     """Train a pretraining method; batches are lists of view batches.
 
     Args:
@@ -239,7 +239,7 @@ class PretrainTask(L.LightningModule):
     def configure_optimizers(self) -> dict[str, Any]:
         cfg = self.train_cfg
         groups = param_groups_weight_decay(self.method, cfg.weight_decay)
-        optimizer = adamw(groups, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=cfg.betas)
+        optimizer = adamw(groups, cfg.lr, cfg.weight_decay, cfg.betas, trainer=self.trainer)
         total = self.steps_total()
         per_epoch = max(1, total // max(1, self.trainer.max_epochs or 1))
         warmup = min(total - 1, int(round(cfg.warmup_epochs * per_epoch)))
