@@ -8,6 +8,7 @@ import pytest
 from scivit.simulate.detector import (
     GAP_VALUE,
     LAYOUTS,
+    SATURATION,
     beamstop_fields,
     count,
     frame_geometry,
@@ -69,6 +70,15 @@ def test_count_marks_gaps_dead_and_hot_pixels():
     assert (counts[5] == GAP_VALUE).all()
     assert counts[0, 0] == 0
     assert counts[1, 1] > 1000
+
+
+def test_count_saturates_rates_beyond_numpys_poisson_range():
+    # A lamellar form factor at an unshadowed beam centre once reached 1.6e21 counts.
+    expected = np.array([[1.6e21, 4.0, 3.0 * SATURATION, np.inf]])
+    none = np.zeros(expected.shape, bool)
+    counts = count(expected, none, none, none, np.random.default_rng(0))
+    assert counts[0, 0] == counts[0, 2] == counts[0, 3] == SATURATION
+    assert 0 <= counts[0, 1] < 30
 
 
 @pytest.mark.parametrize("kind", ["circular", "linear", "wedge"])

@@ -21,6 +21,7 @@ from pyFAI.geometry.fit2d import Fit2dGeometry, convert_from_Fit2d
 
 GAP_VALUE = -1
 SATURATION = 2**20 - 1
+RATE_CAP = 64.0 * SATURATION  # a Poisson draw at this rate is never below saturation
 
 
 @dataclass(frozen=True)
@@ -201,8 +202,13 @@ def count(
     hot: np.ndarray,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """Poisson counts of `expected`, with dead pixels 0, hot pixels high, gaps at -1 (int32)."""
-    counts = rng.poisson(np.clip(expected, 0.0, None)).astype(np.int64)
+    """Poisson counts of `expected`, with dead pixels 0, hot pixels high, gaps at -1 (int32).
+
+    Rates are capped far above saturation first: such a pixel reads saturated either way, and
+    a form factor's 1/q^n rise at an unshadowed beam centre can exceed what numpy's Poisson
+    sampler takes (~1e19).
+    """
+    counts = rng.poisson(np.clip(expected, 0.0, RATE_CAP)).astype(np.int64)
     counts = np.minimum(counts, SATURATION)
     counts[dead] = 0
     counts[hot] = rng.integers(SATURATION // 8, SATURATION, size=int(hot.sum()))
