@@ -16,6 +16,7 @@ from scivit.cli import main
 from scivit.data.datamodule import eval_transform
 from scivit.data.dataset import FrameDataset
 from scivit.evaluate.loader import load_trained
+from scivit.evaluate.numerics import autocast_dtype
 from scivit.evaluate.run import evaluate, select_rows
 from scivit.simulate.scattering_labels import SCATTERING_TAGS
 
@@ -158,10 +159,11 @@ def test_test_time_flips_average_the_four_mirror_images(workspace):
     manifest, _ = select_rows(trained, "all", None)
     dataset = FrameDataset(manifest, np.arange(4), transform)
     images = torch.stack([dataset[index][0] for index in range(4)])
-    with torch.inference_mode():
+    dtype = autocast_dtype(trained.recipe.train.precision, "cpu")
+    with torch.inference_mode(), torch.autocast("cpu", dtype=dtype, enabled=dtype is not None):
         views = [images, images.flip(-1), images.flip(-2), images.flip(-2, -1)]
-        logits = torch.stack([trained.model(view) for view in views]).mean(dim=0)
-        plain = torch.sigmoid(trained.model(images))
+        logits = torch.stack([trained.model(view).float() for view in views]).mean(dim=0)
+        plain = torch.sigmoid(trained.model(images).float())
     expected = torch.sigmoid(logits).numpy()
     written = np.array([[float(row[f"p_{tag}"]) for tag in SCATTERING_TAGS] for row in rows])
     np.testing.assert_allclose(written, expected, atol=2e-5)

@@ -303,7 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--manifest", help="evaluate every row of another manifest instead")
     p.add_argument("--out", help="output folder (default: <run>/eval-<split>)")
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--num-workers", type=int, default=0)
+    p.add_argument(
+        "--num-workers", type=int, default=None, help="loader processes (default: the recipe's)"
+    )
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("predict", help="tag files, folders or stacks into a CSV")

@@ -22,11 +22,12 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from scivit.checkpoint import CHECKPOINT_KEY, load_checkpoint_dict, save_checkpoint_dict
 from scivit.data.datamodule import FrameDataModule
 from scivit.evaluate.inference import predict_probs
+from scivit.evaluate.numerics import inference_model
 from scivit.fileio import write_json, write_yaml
 from scivit.metrics.thresholds import tune_thresholds
 from scivit.models.adapters import trainable_fraction
 from scivit.models.classifier import build_classifier
-from scivit.models.flips import TestTimeFlips, with_test_time_flips
+from scivit.models.flips import TestTimeFlips
 from scivit.provenance import provenance
 from scivit.recipe import Recipe
 from scivit.tasks.classify import ClassifyTask, summary_metrics
@@ -164,7 +165,7 @@ def finalize_thresholds(
     state = load_checkpoint_dict(checkpoint)
     task.load_state_dict(state["state_dict"])
     loader = datamodule.val_dataloader()
-    predictor = with_test_time_flips(task.model, flips)
+    predictor = inference_model(task.model, flips, task.train_cfg)
     probs = predict_probs(predictor, loader, task.task_kind, progress, desc="val")
     targets = datamodule.manifest.targets[datamodule.split_indices["val"]]
     thresholds = (

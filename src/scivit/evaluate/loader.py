@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,8 @@ from torch import nn
 
 from scivit.checkpoint import CHECKPOINT_KEY, load_checkpoint_dict
 from scivit.errors import ModelError
+from scivit.evaluate.numerics import inference_model
 from scivit.models.classifier import build_classifier
-from scivit.models.flips import with_test_time_flips
 from scivit.recipe import Recipe, recipe_from_dict
 
 MODEL_PREFIX = "model."
@@ -30,10 +31,11 @@ class TrainedModel:
     checkpoint: Path
     info: dict[str, Any]
 
-    @property
+    @cached_property
     def predictor(self) -> nn.Module:
-        """What inference calls: the model, averaged over the recipe's test-time flips."""
-        return with_test_time_flips(self.model, self.recipe.model.test_time_flips)
+        """What inference calls: the model averaged over the recipe's test-time flips, in the
+        training run's precision and memory layout (`scivit.evaluate.numerics`)."""
+        return inference_model(self.model, self.recipe.model.test_time_flips, self.recipe.train)
 
 
 def resolve_checkpoint(path: str | Path) -> Path:

@@ -75,15 +75,17 @@ def evaluate(
     out_dir: str | Path | None = None,
     manifest: str | None = None,
     batch_size: int = 64,
-    num_workers: int = 0,
+    num_workers: int | None = None,
     progress: bool = True,
 ) -> EvaluationResult:
-    """Evaluate a trained model on a split of its manifest (or on another manifest)."""
+    """Evaluate a trained model on a split of its manifest (or on another manifest); frames are
+    read and preprocessed in `num_workers` loader processes (default: the recipe's)."""
     trained = load_trained(checkpoint)
     rows_manifest, rows = select_rows(trained, split, manifest)
     target_dir = Path(out_dir) if out_dir else trained.checkpoint.parent.parent / f"eval-{split}"
     dataset = FrameDataset(rows_manifest, rows, eval_transform(trained.recipe.data))
-    loader = DataLoader(dataset, batch_size=batch_size, num_workers=num_workers)
+    workers = trained.recipe.data.num_workers if num_workers is None else num_workers
+    loader = DataLoader(dataset, batch_size=batch_size, num_workers=workers)
     probs = predict_probs(
         trained.predictor, loader, trained.task, progress, desc=f"evaluate {split}"
     )
