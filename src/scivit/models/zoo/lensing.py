@@ -12,14 +12,17 @@ rather than fixed values, so a 64-px image gets patch 4 (16x16 tokens), not patc
 | lens_cct         | CCT, vit-pytorch      | dim 192, 6 layers, 4 heads, conv tokenizer | 1.9-2.0 |
 | lens_twins_svt   | Twins-SVT, timm       | dims 64/128/256, depths 2/2/2, patch 4     | 2.4-3.0 |
 | lens_levit       | LeViT, timm           | dims 96/192/256, depths 2/2/2, stem 8      | 2.4 M   |
-| lens_cait        | CaiT, timm            | dim 192, 6 + 2 class-attention layers      | 3.6 M   |
-| lens_crossvit    | CrossViT, timm        | dims 96/192, 3 multi-scale blocks          | 3.8-3.9 |
+| lens_cait        | CaiT, timm            | dim 192, 6 + 2 class-attention layers, *   | 3.7-4.1 |
+| lens_crossvit    | CrossViT, timm        | dims 96/192, 3 multi-scale blocks, *       | 4.2-4.5 |
 | lens_pit         | PiT, timm             | dims 64/128/256, depths 2/3/2              | 2.3-2.4 |
 | lens_swin        | Swin, timm            | dim 64, depths 2/2/2, heads 2/4/8          | 2.2 M   |
 | lens_t2t         | T2T-ViT, vit-pytorch  | dim 192, depth 6, 3 heads, 2 soft splits   | 1.9-2.0 |
 | lens_crossformer | CrossFormer, vit-pyt. | dims 32/64/128/256, depths 1/1/2/1         | 3.0 M   |
 | lens_resnet18    | ResNet-18, timm       | BasicBlock 2/2/2/2, widths 32/64/128/256   | 2.8 M   |
 | lens_c8_resnet   | C8 ResNet, scivit     | 16/32/64 fields of 8 rotations, 2/2/2      | 1.4 M   |
+
+* tokens from a convolutional stem (`conv_stem.ConvPatchStem`; option `conv_stem: false` gives
+timm's linear patch embedding, which sits at chance on lensing images: see that module).
 
 Parameters (millions) are counted at 64 and 150 px (position embeddings and sub-sampling
 convolutions grow with the size); every member has 1-6 M.
@@ -62,6 +65,7 @@ from torch import nn
 
 from scivit.errors import ModelError
 from scivit.models.backbones import BACKBONES
+from scivit.models.zoo.conv_stem import ConvPatchStem
 from scivit.models.zoo.equivariant import C8ResNet
 from scivit.models.zoo.sizing import check_min_size, padded_size, patch_for_grid, window_for
 from scivit.models.zoo.timm_models import PaddedLevit, PaddedTwins
@@ -163,15 +167,20 @@ def lens_levit(
 
 @BACKBONES.register("lens_cait")
 def lens_cait(
-    in_chans: int = 1, img_size: int = DEFAULT_SIZE, drop_path_rate: float = 0.0
+    in_chans: int = 1,
+    img_size: int = DEFAULT_SIZE,
+    drop_path_rate: float = 0.0,
+    conv_stem: bool = True,
 ) -> nn.Module:
     """CaiT: patch for at most 16 tokens per side, dim 192, 6 self-attention and 2
     class-attention layers, 4 heads; LayerScale starts at 0.1, the paper's value for depths up
     to 18 (timm's default 1e-4 suits its 24-36-layer models and keeps a 6-layer model's residual
-    branches near zero at the start)."""
-    return Cait(
+    branches near zero at the start). Tokens come from a `ConvPatchStem` unless `conv_stem` is
+    false (the linear patch embedding, which stays at chance on lensing images)."""
+    patch = patch_for_grid("lens_cait", img_size, 16)
+    model = Cait(
         img_size=img_size,
-        patch_size=patch_for_grid("lens_cait", img_size, 16),
+        patch_size=patch,
         in_chans=in_chans,
         num_classes=0,
         embed_dim=192,
@@ -181,28 +190,42 @@ def lens_cait(
         init_values=0.1,
         drop_path_rate=drop_path_rate,
     )
+    if conv_stem:
+        model.patch_embed = ConvPatchStem(in_chans, 192, patch, img_size)
+    return model
 
 
 @BACKBONES.register("lens_crossvit")
 def lens_crossvit(
-    in_chans: int = 1, img_size: int = DEFAULT_SIZE, drop_path_rate: float = 0.0
+    in_chans: int = 1,
+    img_size: int = DEFAULT_SIZE,
+    drop_path_rate: float = 0.0,
+    conv_stem: bool = True,
 ) -> nn.Module:
     """CrossViT: small-patch branch (at most 16 tokens per side, dim 96) and large-patch branch
     (at most 10 per side, dim 192), 3 multi-scale blocks of 1 + 2 layers and cross-attention.
+    Each branch's tokens come from a `ConvPatchStem` unless `conv_stem` is false.
 
     `forward_features` returns timm's list of the two branches' tokens."""
     patches = [patch_for_grid("lens_crossvit", img_size, grid) for grid in (16, 10)]
-    return CrossVit(
+    dims = (96, 192)
+    model = CrossVit(
         img_size=img_size,
         patch_size=patches,
         in_chans=in_chans,
         num_classes=0,
-        embed_dim=(96, 192),
+        embed_dim=dims,
         depth=((1, 2, 0),) * 3,
         num_heads=(3, 6),
         mlp_ratio=(4.0, 4.0, 1.0),
         drop_path_rate=drop_path_rate,
     )
+    if conv_stem:
+        model.patch_embed = nn.ModuleList(
+            ConvPatchStem(in_chans, dim, patch, img_size)
+            for dim, patch in zip(dims, patches, strict=True)
+        )
+    return model
 
 
 @BACKBONES.register("lens_pit")
