@@ -2,13 +2,16 @@
 
 Both sides train the same architecture (fresh weights, same seed) with AdamW and the same loss
 on identical in-memory batches, so the ratio isolates what scivit's task, Lightning trainer,
-logging and scheduling add. The first `--warmup` steps of each are not timed.
+logging and scheduling add. The first `--warmup` steps of each are not timed. Step times on
+a shared CPU drift by 10-15 % from minute to minute, so the two loops alternate for
+`--rounds` rounds and the medians are compared.
 Target: scivit >= 0.95x the bare loop (overhead <= 5%).
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -113,25 +116,32 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--labels", type=int, default=17)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved bare/scivit pairs")
     args = parser.parse_args()
     config = ModelConfig(backbone=args.backbone)
     data = make_batches(args.steps, args.batch_size, args.size, args.labels)
-    bare = bare_loop(config, data, args.batch_size, args.labels, args.warmup)
-    ours = scivit_loop(config, data, args.batch_size, args.labels, args.warmup)
-    bare_again = bare_loop(config, data, args.batch_size, args.labels, args.warmup)
-    baseline = (bare + bare_again) / 2
+    bare, ours = [], []
+    for _ in range(args.rounds):
+        bare.append(bare_loop(config, data, args.batch_size, args.labels, args.warmup))
+        ours.append(scivit_loop(config, data, args.batch_size, args.labels, args.warmup))
     auto = scivit_loop(config, data, args.batch_size, args.labels, args.warmup, "auto")
+    baseline, scivit = statistics.median(bare), statistics.median(ours)
     print(
         f"{args.backbone} @ {args.size}px, batch {args.batch_size}, "
-        f"{torch.get_num_threads()} threads, device cpu"
+        f"{torch.get_num_threads()} threads, device cpu, {args.rounds} interleaved rounds"
     )
-    print(f"bare PyTorch loop: {baseline:.1f} img/s (runs: {bare:.1f}, {bare_again:.1f})")
-    print(f"scivit trainer:    {ours:.1f} img/s (same fp32 precision)")
-    print(f"ratio scivit/bare: {ours / baseline:.3f} (target >= 0.95)")
+    print(f"bare PyTorch loop: {baseline:.1f} img/s (median; runs: {_runs(bare)})")
+    print(f"scivit trainer:    {scivit:.1f} img/s (median, fp32 too; runs: {_runs(ours)})")
+    rounds = ", ".join(f"{o / b:.3f}" for o, b in zip(ours, bare, strict=True))
+    print(f"ratio scivit/bare: {scivit / baseline:.3f} (target >= 0.95; per round: {rounds})")
     print(
         f"scivit with precision=auto ({resolve_precision('auto')}): {auto:.1f} img/s, "
         f"{auto / baseline:.2f}x the fp32 bare loop"
     )
+
+
+def _runs(values: list[float]) -> str:
+    return ", ".join(f"{value:.1f}" for value in values)
 
 
 if __name__ == "__main__":
