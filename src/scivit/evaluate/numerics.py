@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from scivit.models.flips import TestTimeFlips, with_test_time_flips
-from scivit.tasks.classify import TrainConfig, to_channels_last
+from scivit.tasks.classify import TrainConfig, channels_last_batch, to_channels_last
 from scivit.tasks.hardware import resolve_precision
 
 AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "16": torch.float16}
@@ -44,8 +44,8 @@ class TrainedNumerics(nn.Module):
             to_channels_last(model)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        if self.channels_last and images.ndim == 4:
-            images = images.contiguous(memory_format=torch.channels_last)
+        if self.channels_last:
+            images = channels_last_batch(images)
         dtype = autocast_dtype(self.precision, images.device.type)
         if dtype is None:
             return self.model(images)

@@ -78,6 +78,12 @@ def to_channels_last(model: nn.Module) -> None:
             tensor.data = tensor.data.contiguous(memory_format=torch.channels_last)
 
 
+def channels_last_batch(images: torch.Tensor) -> torch.Tensor:
+    """A 4-D batch laid out channels-last (other tensors as they are), to meet the weights
+    `to_channels_last` converted."""
+    return images.contiguous(memory_format=torch.channels_last) if images.ndim == 4 else images
+
+
 def outputs_to_probs(logits: torch.Tensor, task: TaskKind) -> torch.Tensor:
     """Sigmoid for multi-label, softmax for multi-class."""
     return torch.sigmoid(logits) if task == "multilabel" else torch.softmax(logits, dim=1)
@@ -135,8 +141,8 @@ class ClassifyTask(FusedClipping, L.LightningModule):
             to_channels_last(self.model)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        if self.train_cfg.channels_last and images.ndim == 4:
-            images = images.contiguous(memory_format=torch.channels_last)
+        if self.train_cfg.channels_last:
+            images = channels_last_batch(images)
         return self.model(images)
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], _: int) -> torch.Tensor:
