@@ -110,6 +110,8 @@ def test_pretrain_resume_and_export(frames):
     for key in ("monitor/knn_f1_macro", "monitor/knn_mAP", "monitor/probe_f1_macro"):
         assert 0.0 <= float(epoch_rows[0][key]) <= 1.0
     assert float(epoch_rows[0]["train/loss_epoch"]) > 0
+    start_rows = [r for r in rows if r.get("monitor/start_knn_f1_macro")]
+    assert len(start_rows) == 1 and 0.0 <= float(start_rows[0]["monitor/start_probe_mAP"]) <= 1
 
     exported = load_file(first.backbone)
     assert exported.keys() == teacher.keys()
@@ -122,7 +124,9 @@ def test_pretrain_resume_and_export(frames):
     torch.testing.assert_close(at_start.center, center)
     resumed = torch.load(second.checkpoint, map_location="cpu", weights_only=True)
     assert resumed["global_step"] == 6 and (run / "checkpoints" / "epoch001.ckpt").is_file()
-    assert len([r for r in read_metrics(run, 1) if r.get("monitor/knn_f1_macro")]) == 1
+    resumed_rows = read_metrics(run, 1)
+    assert len([r for r in resumed_rows if r.get("monitor/knn_f1_macro")]) == 1
+    assert not any(r.get("monitor/start_knn_f1_macro") for r in resumed_rows)
 
     with safe_open(second.backbone, "pt") as handle:
         assert handle.metadata()["backbone"] == "test_vit"

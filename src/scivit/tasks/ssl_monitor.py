@@ -9,7 +9,9 @@ small labelled manifest are scored two ways, fitting on its train split and scor
 - a linear probe: scikit-learn's `LogisticRegression` on standardised features (one per label
   for multi-label tasks; a label constant in the train split predicts that constant).
 Scores become metrics through `scivit.metrics` and are logged as `monitor/knn_<metric>` and
-`monitor/probe_<metric>`.
+`monitor/probe_<metric>`. A run that starts from epoch 0 is also scored before its first step,
+as `monitor/start_knn_<metric>` and `monitor/start_probe_<metric>`: the baseline of the starting
+weights (random or pretrained) that the gain of pretraining is read against.
 """
 
 from __future__ import annotations
@@ -63,9 +65,10 @@ def knn_scores(
     k = min(k, len(train_x))
     search = NearestNeighbors(n_neighbors=k, metric="cosine").fit(train_x)
     distance, index = search.kneighbors(query_x)
-    weight = np.exp((1.0 - distance) / temperature)
+    weight = np.exp((1.0 - distance.astype(np.float64)) / temperature)
     votes = np.einsum("qn,qnk->qk", weight, train_y[index])
-    return votes / weight.sum(axis=1, keepdims=True)
+    # A unanimous vote can come out one rounding step above 1; shares are probabilities.
+    return np.clip(votes / weight.sum(axis=1, keepdims=True), 0.0, 1.0)
 
 
 def probe_scores(
@@ -142,21 +145,25 @@ class FeatureMonitor(L.Callback):
         self.cfg = cfg
         self.loaders = (train_loader, held_out_loader)
 
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.current_epoch == 0:
+            self._log_scores(pl_module, "monitor/start_")
+
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if (trainer.current_epoch + 1) % self.cfg.every_n_epochs:
-            return
+        if not (trainer.current_epoch + 1) % self.cfg.every_n_epochs:
+            self._log_scores(pl_module, "monitor/")
+
+    def _log_scores(self, pl_module: L.LightningModule, prefix: str) -> None:
         (train_x, train_y), (val_x, val_y) = (
             extract_features(pl_module.method, loader, pl_module.device) for loader in self.loaders
         )
         cfg = self.cfg
-        results = {
-            "knn": knn_scores(train_x, train_y, val_x, cfg.k, cfg.temperature),
-        }
+        results = {"knn": knn_scores(train_x, train_y, val_x, cfg.k, cfg.temperature)}
         if cfg.probe:
             results["probe"] = probe_scores(train_x, train_y, val_x, cfg.task)
         for kind, scores in results.items():
             for key, value in headline_metrics(scores, val_y, cfg.task, cfg.labels).items():
-                pl_module.log(f"monitor/{kind}_{key}", value, on_epoch=True)
+                pl_module.log(f"{prefix}{kind}_{key}", value, on_epoch=True)
 
 
 def extract_features(
