@@ -9,15 +9,18 @@ pretraining task cost over a bare PyTorch DINO step?
    The same backbone is then fine-tuned on the labelled frames from the pretrained weights and
    from random initialisation with the same recipes and budget, as a linear probe
    (`scatter-dinov2-probe`) and with LoRA (`scatter-dinov2-lora`), and evaluated on the test
-   split (`evaluate`: macro-F1 at the thresholds tuned on validation, and mAP).
+   split (`evaluate`: macro-F1 at the thresholds tuned on validation, and mAP). Pretraining
+   also scores its frozen features before the first step and after the last epoch (the
+   recipe's `monitor`: weighted k-NN and a logistic-regression probe fitted on the labelled
+   frames and scored on val + test), a measure of the gain free of fine-tuning noise.
 2. Overhead. Images/s of DINO training through `PretrainTask` and scivit's Trainer vs a bare
    PyTorch DINO loop on the same model, views and batches (`ssl_dino_step.py`).
 
 It prints a table (start x probe/LoRA macro-F1 and mAP, gain vs random initialisation) and
-the overhead ratio, and writes everything to `<out>/ssl_pretraining.json`. The defaults fit a
-2-core CPU in roughly 10-15 minutes (a ViT-Tiny on 64-px frames, a few epochs); on a GPU raise
-`--frames`, `--epochs` and `--size`.
-Run: `python benchmarks/ssl_pretraining.py [--methods dino,mae --frames 1200 --epochs 8
+the overhead ratio, and writes everything to `<out>/ssl_pretraining.json`. The defaults (3,000
+frames, a ViT-Tiny with 8-px patches on 64-px frames, 10 pretraining epochs) take about 40
+minutes on a 2-core CPU, most of it DINO; on a GPU raise `--frames`, `--epochs` and `--size`.
+Run: `python benchmarks/ssl_pretraining.py [--methods dino,mae --frames 3000 --epochs 10
 --size 64 --out DIR]`.
 """
 
@@ -45,6 +48,7 @@ from scivit.pretrain import PretrainRecipe, load_pretrain_recipe, pretrain
 from scivit.recipe import load_recipe
 from scivit.simulate import SCATTERING_TAGS, simulate_scattering
 from scivit.tasks.pretrain import PRETRAIN_METHODS
+from scivit.tasks.ssl_monitor import MonitorConfig
 from scivit.train import train
 
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)
@@ -52,6 +56,7 @@ ADAPTATIONS = {"probe": "scatter-dinov2-probe", "lora": "scatter-dinov2-lora"}
 FINETUNE_PREPROCESS = ("fix_dead_pixels", "mask_beamstop", "log", "standardize")
 RANDOM_INIT = "random init"
 HEADLINE = ("f1_macro", "mAP")
+FEATURE_SCORES = ("knn_f1_macro", "knn_mAP", "probe_f1_macro", "probe_mAP")
 EXPECTED_WARNINGS = (r"Standardize: channel \d+ is constant",)  # small random crops of a mask
 
 
@@ -109,6 +114,13 @@ def prepare_frames(args: argparse.Namespace) -> Frames:
     )
 
 
+def patch_option(args: argparse.Namespace) -> list[str]:
+    """The ViT patch size shared by pretraining and fine-tuning (none: the backbone's own).
+
+    At 64 px a /16 ViT sees a grid of only 4x4 tokens; /8 gives 8x8."""
+    return [f"model.options.patch_size={args.patch_size}"] if args.patch_size else []
+
+
 def dino_settings(args: argparse.Namespace) -> list[str]:
     """A DINO head, views and teacher scaled to a short run on small frames from random weights.
 
@@ -153,7 +165,7 @@ def pretrain_recipe(method: str, frames: Frames, args: argparse.Namespace) -> Pr
     """The packaged recipe of `method` on the pool's frames at the benchmark's sizes."""
     settings = METHOD_SETTINGS.get(method, lambda _: [])(args)
     extra = [item.split(":", 1)[1] for item in args.override if item.startswith(f"{method}:")]
-    return load_pretrain_recipe(
+    recipe = load_pretrain_recipe(
         f"scatter-{method}-pretrain",
         [
             f"data.source={frames.unlabelled}",
@@ -164,6 +176,7 @@ def pretrain_recipe(method: str, frames: Frames, args: argparse.Namespace) -> Pr
             f"model.backbone={args.backbone}",
             "model.pretrained=null",
             f"model.img_size={args.size}",
+            *patch_option(args),
             f"train.max_epochs={args.epochs}",
             f"train.warmup_epochs={args.epochs / 10}",
             f"train.lr={args.pretrain_lr}",
@@ -175,6 +188,8 @@ def pretrain_recipe(method: str, frames: Frames, args: argparse.Namespace) -> Pr
             *extra,
         ],
     )
+    monitor = MonitorConfig(manifest=str(frames.labelled), labels=list(SCATTERING_TAGS))
+    return recipe.model_copy(update={"monitor": monitor})
 
 
 def finetune(
@@ -193,6 +208,7 @@ def finetune(
             f"model.backbone={args.backbone}",
             f"model.pretrained={start or 'null'}",
             f"model.img_size={args.size}",
+            *patch_option(args),
             f"train.max_epochs={args.finetune_epochs}",
             "train.early_stopping_patience=null",
             "train.progress_bar=false",
@@ -216,6 +232,7 @@ def compare(frames: Frames, args: argparse.Namespace) -> dict[str, Any]:
         pretraining[method] = {
             "seconds": time.perf_counter() - began,
             "last_epoch": last_epoch_metrics(result.metrics),
+            "features": feature_scores(result.run_dir),
         }
     scores = {
         name: {
@@ -228,12 +245,35 @@ def compare(frames: Frames, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def last_epoch_metrics(metrics: dict[str, float]) -> dict[str, float]:
-    """The epoch means of the last pretraining epoch (loss, collapse signals, monitors)."""
+    """The epoch means of the last pretraining epoch (loss and collapse signals)."""
     return {
         key.removeprefix("train/").removesuffix("_epoch"): value
         for key, value in metrics.items()
-        if key.endswith("_epoch") or key.startswith("monitor/")
+        if key.endswith("_epoch")
     }
+
+
+def feature_scores(run_dir: Path) -> dict[str, dict[str, float]]:
+    """The monitor's k-NN and probe scores of the frozen features before pretraining ("start")
+    and after its last epoch ("end"), read from every log of the run (it may have resumed)."""
+    logs = sorted(
+        (run_dir / "logs").glob("version_*/metrics.csv"),
+        key=lambda path: int(path.parent.name.removeprefix("version_")),
+    )
+    rows: list[dict[str, str]] = []
+    for log in logs:
+        with open(log, newline="") as handle:
+            rows += csv.DictReader(handle)
+    start = [row for row in rows if row.get(f"monitor/start_{FEATURE_SCORES[0]}")]
+    end = [row for row in rows if row.get(f"monitor/{FEATURE_SCORES[0]}")]
+    return {
+        "start": _scores(start[0], "monitor/start_") if start else {},
+        "end": _scores(end[-1], "monitor/") if end else {},
+    }
+
+
+def _scores(row: dict[str, str], prefix: str) -> dict[str, float]:
+    return {key: float(row[prefix + key]) for key in FEATURE_SCORES}
 
 
 def gains(scores: dict[str, dict[str, dict[str, float]]]) -> dict[str, Any]:
@@ -261,6 +301,16 @@ def print_table(result: dict[str, Any], frames: Frames, args: argparse.Namespace
     for method, summary in result["pretraining"].items():
         values = ", ".join(f"{k} {v:.4g}" for k, v in sorted(summary["last_epoch"].items()))
         print(f"{method} pretraining, last epoch: {values} ({summary['seconds']:.0f} s)")
+        start, end = summary["features"]["start"], summary["features"]["end"]
+        changes = ", ".join(
+            f"{key} {start[key]:.3f} -> {end[key]:.3f} ({end[key] - start[key]:+.3f})"
+            for key in FEATURE_SCORES
+            if key in start and key in end
+        )
+        print(
+            f"{method} frozen features, fitted on the {counts['train']} labelled frames and "
+            f"scored on val + test, before -> after pretraining: {changes}"
+        )
     columns = [(a, k) for a in ADAPTATIONS for k in HEADLINE]
     print(f"{'start':<12}" + "".join(f"{f'{a} {k}':>20}" for a, k in columns))
     for name, by_adaptation in result["scores"].items():
@@ -298,11 +348,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--methods", default=",".join(PRETRAIN_METHODS.names()))
-    parser.add_argument("--frames", type=int, default=1200, help="simulated frames in all")
+    parser.add_argument("--frames", type=int, default=3000, help="simulated frames in all")
     parser.add_argument("--label-fraction", type=float, default=0.1)
     parser.add_argument("--size", type=int, default=64, help="frame and view side in pixels")
     parser.add_argument("--backbone", default="vit_tiny_patch16_224")
-    parser.add_argument("--epochs", type=int, default=8, help="pretraining epochs")
+    parser.add_argument("--patch-size", type=int, default=8, help="ViT patch; 0: the backbone's")
+    parser.add_argument("--epochs", type=int, default=10, help="pretraining epochs")
     parser.add_argument("--pretrain-lr", type=float, default=5e-4)
     parser.add_argument("--momentum", type=float, default=0.98, help="DINO teacher EMA start")
     parser.add_argument("--local-views", type=int, default=2, help="DINO local views")

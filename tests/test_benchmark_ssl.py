@@ -31,6 +31,7 @@ def test_tiny_run_reports_finite_scores_and_writes_files(benchmark, tmp_path, ca
             "--label-fraction=0.3",
             "--size=32",
             "--backbone=test_vit",
+            "--patch-size=0",
             "--epochs=1",
             "--finetune-epochs=1",
             "--batch-size=4",
@@ -76,3 +77,8 @@ def test_tiny_run_reports_finite_scores_and_writes_files(benchmark, tmp_path, ca
         collapse["teacher_entropy"] + collapse["teacher_student_kl"], rel=1e-3
     )
     assert "dino pretraining, last epoch:" in printed
+    for method in ("dino", "mae"):
+        features = report["pretraining"][method]["features"]
+        assert set(features["start"]) == set(features["end"]) == set(benchmark.FEATURE_SCORES)
+        assert all(0.0 <= value <= 1.0 for stage in features.values() for value in stage.values())
+    assert "dino frozen features, fitted on the" in printed

@@ -23,11 +23,14 @@ from scivit.models.heads import build_head
 
 
 class HeadConfig(StrictModel):
-    """`model.head`: which head, its hidden widths (mlp only; empty = one layer of 512), dropout."""
+    """`model.head`: which head, its hidden widths (mlp only; empty = one layer of 512), dropout,
+    and whether the head standardises the features over the batch first (`feature_norm`,
+    for linear probes of self-supervised backbones)."""
 
     name: str = "linear"
     hidden: list[PositiveInt] = Field(default_factory=list)
     dropout: float = Field(0.0, ge=0.0, lt=1.0)
+    feature_norm: bool = False
 
 
 class AdaptConfig(StrictModel):
@@ -118,6 +121,8 @@ def build_classifier(cfg: ModelConfig, num_outputs: int) -> Classifier:
     options: dict[str, object] = {"dropout": cfg.head.dropout}
     if cfg.head.hidden:
         options["hidden"] = cfg.head.hidden
+    if cfg.head.feature_norm:
+        options["feature_norm"] = True
     head = build_head(cfg.head.name, backbone.num_features, num_outputs, **options)
     return apply_adaptation(Classifier(backbone, head), cfg.adapt)
 
