@@ -48,7 +48,7 @@ from scivit.pretrain import PretrainRecipe, load_pretrain_recipe, pretrain
 from scivit.recipe import load_recipe
 from scivit.simulate import SCATTERING_TAGS, simulate_scattering
 from scivit.tasks.pretrain import PRETRAIN_METHODS
-from scivit.tasks.ssl_monitor import MonitorConfig
+from scivit.tasks.ssl_monitor import EPOCH_PREFIX, START_PREFIX, MonitorConfig
 from scivit.train import train
 
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)
@@ -264,11 +264,11 @@ def feature_scores(run_dir: Path) -> dict[str, dict[str, float]]:
     for log in logs:
         with open(log, newline="") as handle:
             rows += csv.DictReader(handle)
-    start = [row for row in rows if row.get(f"monitor/start_{FEATURE_SCORES[0]}")]
-    end = [row for row in rows if row.get(f"monitor/{FEATURE_SCORES[0]}")]
+    start = [row for row in rows if row.get(START_PREFIX + FEATURE_SCORES[0])]
+    end = [row for row in rows if row.get(EPOCH_PREFIX + FEATURE_SCORES[0])]
     return {
-        "start": _scores(start[0], "monitor/start_") if start else {},
-        "end": _scores(end[-1], "monitor/") if end else {},
+        "start": _scores(start[0], START_PREFIX) if start else {},
+        "end": _scores(end[-1], EPOCH_PREFIX) if end else {},
     }
 
 

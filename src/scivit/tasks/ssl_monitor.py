@@ -38,6 +38,8 @@ from scivit.metrics.multilabel import multilabel_metrics
 from scivit.transforms import Compose, build_transforms
 
 TaskKind = Literal["multilabel", "multiclass"]
+EPOCH_PREFIX = "monitor/"
+START_PREFIX = "monitor/start_"
 HEADLINE = {
     "multilabel": ("f1_macro", "f1_micro", "mAP", "hamming_accuracy"),
     "multiclass": ("accuracy", "f1_macro"),
@@ -147,11 +149,11 @@ class FeatureMonitor(L.Callback):
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.current_epoch == 0:
-            self._log_scores(pl_module, "monitor/start_")
+            self._log_scores(pl_module, START_PREFIX)
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not (trainer.current_epoch + 1) % self.cfg.every_n_epochs:
-            self._log_scores(pl_module, "monitor/")
+            self._log_scores(pl_module, EPOCH_PREFIX)
 
     def _log_scores(self, pl_module: L.LightningModule, prefix: str) -> None:
         (train_x, train_y), (val_x, val_y) = (

@@ -11,9 +11,8 @@ rescales the small differences between images as a ResNet's does, the same CaiT 
 (loss 1.08 -> 0.04 in 80 steps). In `benchmarks/lensing_zoo.py` (Model II, 500 images per
 class, 10 epochs) CaiT then reaches 44.7 % and CrossViT 44.0 %, against 32.7 % and 33.3 %
 without the stem on twice the data: off the plateau, but still far behind the hierarchical
-and convolutional members (70-83 %). The transformer after the
-stem is unchanged; only the tokenizer sees pixels through two 3x3 convolutions before the
-patchifying one.
+and convolutional members (70-83 %). The transformer after the stem is unchanged; only the
+tokenizer sees pixels through two 3x3 convolutions before the patchifying one.
 """
 
 from __future__ import annotations
