@@ -2,8 +2,8 @@
 
 One simulated DeepLense data set (Model II by default: Euclid VIS, 64 px; three balanced classes:
 no substructure, CDM subhalos, axion vortex) is split once by seed; every architecture trains on
-it from random initialisation with the same recipe (`lensing-base`: standardized counts, flips
-and rotations about the lens axis, AdamW, warm-up + cosine, cross-entropy), the same epochs,
+it from random initialisation with the same recipe (`lensing-base`: standardized counts,
+mirror images about the lens axis, AdamW, warm-up + cosine, cross-entropy), the same epochs,
 batch size and learning rate, then is evaluated on the same test split. The table reports test
 accuracy, per-class and macro one-vs-rest ROC AUC, parameters, and training and inference
 images/s measured on identical in-memory batches in this process. Numbers in the docs come only

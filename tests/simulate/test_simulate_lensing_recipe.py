@@ -1,5 +1,6 @@
-"""The lensing recipes: they load, their augmentation rotates about the lens axis, and a tiny
-simulated Model II set trains end to end through `scivit.train.train`."""
+"""The lensing recipes: they load, their default augmentation mirrors each image exactly about
+the lens axis, an added rotation turns it about that axis, and a tiny simulated Model II set
+trains end to end through `scivit.train.train`."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def test_recipes_load():
     assert recipe.data.labels == list(LENSING_CLASSES)
     assert recipe.data.image_size == 64
     assert [step["name"] for step in recipe.data.preprocess] == ["standardize"]
-    assert [step["name"] for step in recipe.data.augment] == ["rand_flip", "rand_rotate"]
+    assert [step["name"] for step in recipe.data.augment] == ["rand_flip"]
     assert recipe.train.loss_name("multiclass") == "ce"
     assert recipe.model.backbone == "resnet18"
 
@@ -62,7 +63,28 @@ def _first_training_image(tmp_path, manifest, augment: str) -> FrameDataModule:
     return datamodule.train_dataloader().dataset
 
 
-def test_training_augmentation_rotates_about_the_lens_axis(tmp_path, model_two):
+def test_default_augmentation_mirrors_exactly_about_the_lens_axis(tmp_path, model_two):
+    plain = _first_training_image(tmp_path, model_two, "[]")[0][0]
+    recipe = load_recipe("lensing-resnet18", _overrides(tmp_path, model_two))
+    datamodule = FrameDataModule(recipe.data)
+    datamodule.setup("fit")
+    dataset = datamodule.train_dataloader().dataset
+    mirrors = {
+        "none": plain,
+        "left-right": plain.flip(-1),
+        "up-down": plain.flip(-2),
+        "both": plain.flip(-1, -2),
+    }
+    seen = set()
+    for _ in range(12):
+        image = dataset[0][0]
+        matches = [name for name, mirror in mirrors.items() if torch.equal(image, mirror)]
+        assert len(matches) == 1
+        seen.add(matches[0])
+    assert len(seen) >= 3
+
+
+def test_added_rotation_turns_about_the_lens_axis(tmp_path, model_two):
     plain = _first_training_image(tmp_path, model_two, "[]")[0][0]
     rotating = _first_training_image(tmp_path, model_two, "[{name: rand_rotate, degrees: 180}]")
     turned = [rotating[0][0] for _ in range(3)]
