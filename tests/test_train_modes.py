@@ -86,6 +86,15 @@ def test_multiclass_training_and_evaluation(tmp_path):
     assert np.asarray(metrics["confusion_matrix"]).sum() == metrics["n_frames"]
     assert (evaluation.out_dir / "roc_curves.png").is_file()
     assert (evaluation.out_dir / "confusion_matrix.png").is_file()
+    with open(evaluation.out_dir / "per_label.csv", newline="") as handle:
+        per_label = list(csv.DictReader(handle))
+    assert [row["label"] for row in per_label] == CLASSES
+    assert "threshold" not in per_label[0]
+    matrix = np.asarray(metrics["confusion_matrix"])
+    for index, row in enumerate(per_label):
+        assert int(row["support"]) == matrix[index].sum()
+        assert float(row["recall"]) == pytest.approx(matrix[index, index] / matrix[index].sum())
+        assert float(row["roc_auc"]) == pytest.approx(metrics["roc_auc"][CLASSES[index]])
 
 
 @pytest.fixture

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, roc_auc_score
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    confusion_matrix,
+    f1_score,
+    precision_recall_fscore_support,
+    roc_auc_score,
+)
 from sklearn.preprocessing import label_binarize
 
 from scivit.errors import DataError
@@ -40,6 +47,25 @@ def test_every_number_matches_sklearn(data):
     assert result["confusion_matrix"] == confusion_matrix(targets, preds).tolist()
 
 
+def test_per_class_numbers_match_sklearn(data):
+    probs, targets = data
+    per_label = multiclass_metrics(probs, targets, NAMES)["per_label"]
+    precision, recall, f1, support = precision_recall_fscore_support(
+        targets, probs.argmax(axis=1), labels=[0, 1, 2], zero_division=0
+    )
+    assert list(per_label) == NAMES
+    for c, name in enumerate(NAMES):
+        row = per_label[name]
+        assert row["precision"] == approx(precision[c])
+        assert row["recall"] == approx(recall[c])
+        assert row["f1"] == approx(f1[c])
+        assert row["support"] == support[c]
+        assert row["average_precision"] == approx(
+            average_precision_score(targets == c, probs[:, c])
+        )
+        assert row["roc_auc"] == approx(roc_auc_score(targets == c, probs[:, c]))
+
+
 def test_absent_class_has_no_auc():
     probs = np.array([[0.7, 0.2, 0.1], [0.2, 0.7, 0.1], [0.6, 0.3, 0.1], [0.1, 0.5, 0.4]])
     targets = np.array([0, 1, 0, 1])
@@ -49,6 +75,9 @@ def test_absent_class_has_no_auc():
     assert result["roc_auc_macro"] == approx(expected)
     assert result["f1_macro"] == approx(f1_score(targets, probs.argmax(axis=1), average="macro"))
     assert result["confusion_matrix"][2] == [0, 0, 0]
+    absent = result["per_label"]["2"]
+    assert absent["support"] == 0 and absent["average_precision"] is None
+    assert (absent["precision"], absent["recall"], absent["f1"]) == (0.0, 0.0, 0.0)
 
 
 @pytest.mark.parametrize(

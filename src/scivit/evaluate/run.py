@@ -145,14 +145,19 @@ def _summary(trained: TrainedModel, split: str, count: int) -> dict[str, Any]:
 def _per_label_table(
     trained: TrainedModel, metrics: dict[str, Any]
 ) -> tuple[list[str], list[list]]:
+    """One row per label; the decision threshold only where there is one (multi-label: a
+    multi-class prediction is the arg-max)."""
     per_label = metrics.get("per_label", {})
     keys = ["support", "precision", "recall", "f1", "average_precision", "roc_auc"]
-    header = ["label", *keys, "threshold"]
     rows = [
-        [name, *(per_label.get(name, {}).get(key) for key in keys), float(threshold)]
-        for name, threshold in zip(trained.label_names, trained.thresholds, strict=True)
+        [name, *(per_label.get(name, {}).get(key) for key in keys)] for name in trained.label_names
     ]
-    return header, rows
+    if trained.task != "multilabel":
+        return ["label", *keys], rows
+    thresholds = [float(threshold) for threshold in trained.thresholds]
+    return ["label", *keys, "threshold"], [
+        [*row, threshold] for row, threshold in zip(rows, thresholds, strict=True)
+    ]
 
 
 def _figures(

@@ -1,8 +1,10 @@
 """Multi-class (one label per image) metrics with torchmetrics.
 
-Per-class ROC AUC is one-vs-rest; a class absent from the targets (or the only class present)
-has AUC None and is left out of `roc_auc_macro`. `roc_auc_micro` pools all one-vs-rest
-decisions. Rows of the confusion matrix are true classes, columns predicted classes.
+Per-class ROC AUC and average precision are one-vs-rest; a class absent from the targets (or,
+for AUC, the only class present) has None there and is left out of `roc_auc_macro`.
+`roc_auc_micro` pools all one-vs-rest decisions. Per-class precision, recall and F1 are of the
+arg-max decision (0 where undefined). Rows of the confusion matrix are true classes, columns
+predicted classes.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import torch
 import torchmetrics.functional.classification as tmc
 
 from scivit.metrics._inputs import class_targets, has_both_classes, names_for, score_matrix, tensor
@@ -28,8 +31,9 @@ def multiclass_metrics(
 
     Returns:
         `accuracy`, `f1_macro` (over classes present in targets or predictions),
-        `roc_auc` {name: AUC or None}, `roc_auc_macro`, `roc_auc_micro` and
-        `confusion_matrix` (list of lists).
+        `roc_auc` {name: AUC or None}, `roc_auc_macro`, `roc_auc_micro`,
+        `confusion_matrix` (list of lists) and `per_label`: {name: {precision, recall, f1,
+        average_precision, roc_auc, support}}.
     """
     probs = score_matrix(probs)
     num_classes = probs.shape[1]
@@ -52,4 +56,38 @@ def multiclass_metrics(
         "roc_auc_macro": float(np.mean(defined)) if defined else None,
         "roc_auc_micro": float(micro) if has_both_classes(one_hot.ravel()) else None,
         "confusion_matrix": tmc.multiclass_confusion_matrix(scores, target, num_classes).tolist(),
+        "per_label": _per_label(scores, target, one_hot, names, per_class),
+    }
+
+
+def _per_label(
+    scores: torch.Tensor,
+    target: torch.Tensor,
+    one_hot: np.ndarray,
+    names: list[str],
+    roc_auc: dict[str, float | None],
+) -> dict[str, dict[str, Any]]:
+    """Precision, recall and F1 of the arg-max decision, one-vs-rest average precision and
+    ROC AUC, and support, per class."""
+    num_classes = len(names)
+    decisions = {
+        key: fn(scores, target, num_classes, average="none", zero_division=0)
+        for key, fn in (
+            ("precision", tmc.multiclass_precision),
+            ("recall", tmc.multiclass_recall),
+            ("f1", tmc.multiclass_f1_score),
+        )
+    }
+    return {
+        name: {
+            **{key: float(values[c]) for key, values in decisions.items()},
+            "average_precision": float(
+                tmc.binary_average_precision(scores[:, c], tensor(one_hot[:, c]))
+            )
+            if one_hot[:, c].any()
+            else None,
+            "roc_auc": roc_auc[name],
+            "support": int(one_hot[:, c].sum()),
+        }
+        for c, name in enumerate(names)
     }
