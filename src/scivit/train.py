@@ -55,14 +55,15 @@ def build_trainer(
     """A Trainer with scivit's callbacks and loggers for `recipe`, plus `extra_callbacks`."""
     cfg = recipe.train
     monitor = cfg.monitor_metric(task_kind)  # type: ignore[arg-type]
+    checkpoints = run_dir / "checkpoints"
     callbacks: list[L.Callback] = [
         ModelCheckpoint(
-            dirpath=run_dir / "checkpoints",
-            filename="best",
-            monitor=monitor,
-            mode="max",
-            save_last=True,
-            auto_insert_metric_name=False,
+            dirpath=checkpoints, filename="best", monitor=monitor, mode="max", save_last=False
+        ),
+        # Lightning's save_last only writes when the monitored checkpoint was saved in the same
+        # step, so a run whose best epoch is not its last would resume from the best one.
+        ModelCheckpoint(
+            dirpath=checkpoints, filename="last", save_top_k=1, enable_version_counter=False
         ),
         *extra_callbacks,
     ]
