@@ -40,7 +40,7 @@ from scivit.tasks.pretrain import (
     PretrainTrainConfig,
 )
 from scivit.tasks.ssl_monitor import FeatureMonitor, MonitorConfig, monitor_loaders
-from scivit.tasks.trainer import make_trainer, training_seconds
+from scivit.tasks.trainer import last_checkpoint, make_trainer, training_seconds
 from scivit.train import silence_library_noise
 from scivit.transforms import Compose
 
@@ -167,11 +167,7 @@ def build_trainer(recipe: PretrainRecipe, run_dir: Path, callbacks: list[L.Callb
     """A Trainer with `last.ckpt` every epoch and periodic checkpoints (`make_trainer`)."""
     cfg = recipe.train
     checkpoints = run_dir / "checkpoints"
-    every: list[L.Callback] = [
-        ModelCheckpoint(
-            dirpath=checkpoints, filename="last", save_top_k=1, enable_version_counter=False
-        ),
-    ]
+    every: list[L.Callback] = [last_checkpoint(checkpoints)]
     if cfg.checkpoint_every_n_epochs is not None:
         every.append(
             ModelCheckpoint(

@@ -31,7 +31,7 @@ from scivit.models.flips import TestTimeFlips
 from scivit.provenance import provenance
 from scivit.recipe import Recipe
 from scivit.tasks.classify import ClassifyTask, summary_metrics
-from scivit.tasks.trainer import make_trainer, training_seconds
+from scivit.tasks.trainer import last_checkpoint, make_trainer, training_seconds
 
 
 @dataclass(frozen=True)
@@ -60,11 +60,7 @@ def build_trainer(
         ModelCheckpoint(
             dirpath=checkpoints, filename="best", monitor=monitor, mode="max", save_last=False
         ),
-        # Lightning's save_last only writes when the monitored checkpoint was saved in the same
-        # step, so a run whose best epoch is not its last would resume from the best one.
-        ModelCheckpoint(
-            dirpath=checkpoints, filename="last", save_top_k=1, enable_version_counter=False
-        ),
+        last_checkpoint(checkpoints),
         *extra_callbacks,
     ]
     if cfg.early_stopping_patience is not None:

@@ -54,10 +54,10 @@ def _radial_profile(image: torch.Tensor, centre: float = 31.5, bins: int = 14) -
     return np.array([values[ring == index].mean() for index in range(bins)])
 
 
-def _first_training_image(tmp_path, manifest, augment: str) -> FrameDataModule:
-    recipe = load_recipe(
-        "lensing-resnet18", [*_overrides(tmp_path, manifest), f"data.augment={augment}"]
-    )
+def _first_training_image(tmp_path, manifest, augment: str | None = None) -> FrameDataModule:
+    """The training set, with `augment` instead of the recipe's augmentation when given."""
+    replaced = [] if augment is None else [f"data.augment={augment}"]
+    recipe = load_recipe("lensing-resnet18", [*_overrides(tmp_path, manifest), *replaced])
     datamodule = FrameDataModule(recipe.data)
     datamodule.setup("fit")
     return datamodule.train_dataloader().dataset
@@ -65,10 +65,7 @@ def _first_training_image(tmp_path, manifest, augment: str) -> FrameDataModule:
 
 def test_default_augmentation_mirrors_exactly_about_the_lens_axis(tmp_path, model_two):
     plain = _first_training_image(tmp_path, model_two, "[]")[0][0]
-    recipe = load_recipe("lensing-resnet18", _overrides(tmp_path, model_two))
-    datamodule = FrameDataModule(recipe.data)
-    datamodule.setup("fit")
-    dataset = datamodule.train_dataloader().dataset
+    dataset = _first_training_image(tmp_path, model_two)
     mirrors = {
         "none": plain,
         "left-right": plain.flip(-1),

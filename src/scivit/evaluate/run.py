@@ -145,8 +145,8 @@ def _summary(trained: TrainedModel, split: str, count: int) -> dict[str, Any]:
 def _per_label_table(
     trained: TrainedModel, metrics: dict[str, Any]
 ) -> tuple[list[str], list[list]]:
-    """One row per label; the decision threshold only where there is one (multi-label: a
-    multi-class prediction is the arg-max)."""
+    """One row per label, with its decision threshold for multi-label tasks (a multi-class
+    prediction is the arg-max, without a threshold)."""
     per_label = metrics.get("per_label", {})
     keys = ["support", "precision", "recall", "f1", "average_precision", "roc_auc"]
     rows = [

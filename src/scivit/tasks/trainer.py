@@ -3,8 +3,8 @@
 `make_trainer` turns the `train` section of a recipe into a Trainer: hardware, precision and
 distribution strategy, gradient clipping and accumulation, CSV and TensorBoard logs in the run
 folder, a learning-rate monitor, a clock of the training time (kept across resumes) and, when
-asked, a progress bar. Each kind of run adds its own
-checkpoint (and early-stopping) callbacks.
+asked, a progress bar. Each kind of run adds its own checkpoint (and early-stopping)
+callbacks; every kind keeps `last_checkpoint`, the latest epoch that a run resumes from.
 """
 
 from __future__ import annotations
@@ -13,13 +13,23 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import lightning as L
-from lightning.pytorch.callbacks import LearningRateMonitor, TQDMProgressBar
+from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from scivit.tasks.classify import TrainConfig
 from scivit.tasks.clock import TrainingClock
 from scivit.tasks.hardware import resolve_precision
 from scivit.tasks.strategy import build_strategy
+
+
+def last_checkpoint(checkpoints: Path) -> ModelCheckpoint:
+    """A callback writing `checkpoints/last.ckpt` at the end of every epoch.
+
+    Lightning's `save_last` writes only when a monitored checkpoint is saved in the same step,
+    so a run whose best epoch is not its last would resume from the best one."""
+    return ModelCheckpoint(
+        dirpath=checkpoints, filename="last", save_top_k=1, enable_version_counter=False
+    )
 
 
 def make_trainer(cfg: TrainConfig, run_dir: Path, callbacks: Sequence[L.Callback]) -> L.Trainer:
