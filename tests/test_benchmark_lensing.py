@@ -3,6 +3,7 @@ lands in the results page with finite numbers."""
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 from pathlib import Path
@@ -30,11 +31,16 @@ def test_tiny_zoo_table(tmp_path, monkeypatch):
     rows = lensing_zoo.run(args)
     assert [row.name for row in rows] == ["lens_cct"]
     for row in rows:
-        assert 0.0 <= row.accuracy <= 100.0
+        assert 0.0 <= row.accuracy <= 100.0 and 0.0 <= row.accuracy_mirrors <= 100.0
         assert math.isfinite(row.auc_macro) and row.train_ips > 0 and row.infer_ips > 0
         assert 1.0 <= row.params_m <= 6.0
     text = out.read_text()
     assert "| lens_cct |" in text
+    run = tmp_path / "work" / "runs" / "lens_cct"
+    single = json.loads((run / "eval-test" / "metrics.json").read_text())
+    mirrors = json.loads((run / "eval-test-mirrors" / "metrics.json").read_text())
+    assert (single["test_time_flips"], mirrors["test_time_flips"]) == ("none", "hv")
+    assert math.isclose(100 * mirrors["accuracy"], rows[0].accuracy_mirrors)
     assert "Model II: 10 images per class (64 px)" in text
     assert "Not yet trained" not in text
     partial = lensing_zoo.markdown(rows, args, ["lens_swin", "lens_pit"])

@@ -17,7 +17,7 @@ from scivit.data.datamodule import eval_transform
 from scivit.data.dataset import FrameDataset
 from scivit.evaluate.loader import load_trained
 from scivit.evaluate.numerics import autocast_dtype
-from scivit.evaluate.run import evaluate, select_rows
+from scivit.evaluate.run import select_rows
 from scivit.simulate.scattering_labels import SCATTERING_TAGS
 
 N_FRAMES = 96
@@ -145,16 +145,21 @@ def test_evaluate_writes_metrics_figures_and_report(workspace, capsys):
     assert "report:" in capsys.readouterr().out
 
 
-def test_test_time_flips_average_the_four_mirror_images(workspace):
+@pytest.mark.parametrize("chosen_by", ["recipe", "flag"])
+def test_test_time_flips_average_the_four_mirror_images(workspace, chosen_by):
     root, _, run = workspace
-    state = load_checkpoint_dict(run / "checkpoints" / "best.ckpt")
-    state[CHECKPOINT_KEY]["recipe"]["model"]["test_time_flips"] = "hv"
-    flipped = root / "flips.ckpt"
-    save_checkpoint_dict(state, flipped)
-    trained = load_trained(flipped)
-    out = root / "eval-flips"
-    evaluate(flipped, split="all", out_dir=out, progress=False)
+    best = run / "checkpoints" / "best.ckpt"
+    checkpoint, flag = best, ["--test-time-flips", "hv"]
+    if chosen_by == "recipe":
+        state = load_checkpoint_dict(best)
+        state[CHECKPOINT_KEY]["recipe"]["model"]["test_time_flips"] = "hv"
+        checkpoint, flag = root / "flips.ckpt", []
+        save_checkpoint_dict(state, checkpoint)
+    out = root / f"eval-flips-{chosen_by}"
+    assert main(["evaluate", str(checkpoint), "--split", "all", "--out", str(out), *flag]) == 0
+    assert json.loads((out / "metrics.json").read_text())["test_time_flips"] == "hv"
     rows = read_csv(out / "predictions.csv")[:4]
+    trained = load_trained(best)
     transform = eval_transform(trained.recipe.data)
     manifest, _ = select_rows(trained, "all", None)
     dataset = FrameDataset(manifest, np.arange(4), transform)
@@ -168,6 +173,16 @@ def test_test_time_flips_average_the_four_mirror_images(workspace):
     written = np.array([[float(row[f"p_{tag}"]) for tag in SCATTERING_TAGS] for row in rows])
     np.testing.assert_allclose(written, expected, atol=2e-5)
     assert np.abs(written - plain.numpy()).max() > 1e-4
+
+
+def test_evaluate_rejects_unknown_test_time_flips(workspace, capsys):
+    root, _, run = workspace
+    out = root / "eval-diagonal"
+    code = main(["evaluate", str(run), "--out", str(out), "--test-time-flips", "diagonal"])
+    assert code != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "'diagonal'" in err[0] and "hv" in err[0]
+    assert not out.exists()
 
 
 def test_predict_tags_every_frame_and_reports_bad_files(workspace, capsys):

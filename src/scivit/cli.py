@@ -98,6 +98,7 @@ def cmd_evaluate(args: argparse.Namespace, _: list[str]) -> int:
         manifest=args.manifest,
         batch_size=args.batch_size,
         num_workers=args.num_workers,
+        test_time_flips=args.test_time_flips,
     )
     metrics = result.metrics
     for key in ("f1_macro", "f1_micro", "mAP", "hamming_accuracy", "subset_accuracy", "accuracy"):
@@ -130,10 +131,17 @@ def cmd_predict(args: argparse.Namespace, _: list[str]) -> int:
         batch_size=args.batch_size,
     )
     print(f"tagged {summary.written} frames -> {summary.out_csv}")
-    for name, reason in summary.failures:
-        print(f"scivit: failed: {name}: {reason}", file=sys.stderr)
-    if summary.failures:
-        print(f"scivit: {len(summary.failures)} input(s) failed", file=sys.stderr)
+    reasons = [f"{name}: {reason}" for name, reason in summary.failures]
+    return _report_failures(reasons, "input(s) failed")
+
+
+def _report_failures(reasons: Sequence[str], summary: str) -> int:
+    """A bulk command's failed inputs on stderr, one line each, then their count followed by
+    `summary`; returns the command's exit status."""
+    for reason in reasons:
+        print(f"scivit: failed: {reason}", file=sys.stderr)
+    if reasons:
+        print(f"scivit: {len(reasons)} {summary}", file=sys.stderr)
         return EXIT_PARTIAL
     return 0
 
@@ -209,11 +217,16 @@ def cmd_manifest(args: argparse.Namespace, _: list[str]) -> int:
     from scivit.data.class_folders import manifest_from_class_folders
 
     classes = args.classes.split(",") if args.classes else None
-    out = manifest_from_class_folders(
-        args.root, args.out, classes=classes, allow_pickle=args.allow_pickle, progress=True
+    index = manifest_from_class_folders(
+        args.root,
+        args.out,
+        classes=classes,
+        allow_pickle=args.allow_pickle,
+        progress=True,
+        on_error=args.on_error,
     )
-    print(f"manifest: {out}")
-    return 0
+    print(f"manifest: {index.out_csv} ({index.rows} frames)")
+    return _report_failures([reason for _, reason in index.failures], "file(s) left out")
 
 
 def cmd_slurm(args: argparse.Namespace, _: list[str]) -> int:
@@ -269,6 +282,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read pickled .npy object arrays (runs code from the file: trusted files only)",
     )
+    p.add_argument(
+        "--on-error",
+        choices=("skip", "fail"),
+        default="fail",
+        help="a file that cannot be read stops the indexing (fail), or is left out and "
+        "reported (skip)",
+    )
     p.set_defaults(func=cmd_manifest)
 
     p = sub.add_parser("slurm", help="write an sbatch script that trains a recipe on SLURM nodes")
@@ -305,6 +325,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument(
         "--num-workers", type=int, default=None, help="loader processes (default: the recipe's)"
+    )
+    p.add_argument(
+        "--test-time-flips",
+        help="none, h (average logits over the frame and its left-right mirror) or hv (over "
+        "all four mirror images); default: the recipe's model.test_time_flips",
     )
     p.set_defaults(func=cmd_evaluate)
 

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import Literal
+
+OnError = Literal["skip", "fail"]
+"""What a bulk job does with an input it cannot read: report it and go on, or stop."""
 
 
 class ScivitError(Exception):

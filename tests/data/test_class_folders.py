@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from scivit.cli import main
 from scivit.data.class_folders import canonical_class, manifest_from_class_folders
 from scivit.data.dataset import read_sample
 from scivit.data.manifest import load_manifest
@@ -51,8 +53,8 @@ def test_aliases():
 def test_plain_folders_make_a_loadable_manifest(tmp_path):
     root = _deeplense_tree(tmp_path / "Model_I")
     out = tmp_path / "meta" / "manifest.csv"
-    written = manifest_from_class_folders(root, out, classes=["no_sub", "cdm"])
-    assert written == out
+    index = manifest_from_class_folders(root, out, classes=["no_sub", "cdm"])
+    assert (index.out_csv, index.rows, index.failures) == (out, 6, [])
     rows = _rows(out)
     assert len(rows) == 6
     assert rows[0]["path"] == "../Model_I/no_sub/no_sub_sim_0.npy"
@@ -70,7 +72,7 @@ def test_plain_folders_make_a_loadable_manifest(tmp_path):
 
 def test_canonical_names_select_folders(tmp_path):
     root = _deeplense_tree(tmp_path)
-    out = manifest_from_class_folders(root, tmp_path / "m.csv", classes=["no_substructure"])
+    out = manifest_from_class_folders(root, tmp_path / "m.csv", classes=["no_substructure"]).out_csv
     assert {row["labels"] for row in _rows(out)} == {"no_substructure"}
 
 
@@ -79,7 +81,7 @@ def test_pickled_axion_files_need_opt_in(tmp_path):
     with pytest.raises(DataError, match=rf"axion_sim_0\.npy: holds pickled data.*{PICKLE_HINT}"):
         manifest_from_class_folders(root, tmp_path / "m.csv")
     assert not (tmp_path / "m.csv").exists()
-    out = manifest_from_class_folders(root, tmp_path / "m.csv", allow_pickle=True)
+    out = manifest_from_class_folders(root, tmp_path / "m.csv", allow_pickle=True).out_csv
     rows = _rows(out)
     assert [row["labels"] for row in rows[:3]] == ["axion"] * 3
     assert [float(row["axion_mass"]) for row in rows[:3]] == [1e-24, 1e-23, 1e-22]
@@ -93,7 +95,7 @@ def test_pickled_axion_files_need_opt_in(tmp_path):
 def test_stacks_get_one_row_per_frame(tmp_path):
     (tmp_path / "vortex").mkdir()
     np.save(tmp_path / "vortex" / "stack.npy", np.zeros((3, 32, 48)))
-    rows = _rows(manifest_from_class_folders(tmp_path, tmp_path / "m.csv"))
+    rows = _rows(manifest_from_class_folders(tmp_path, tmp_path / "m.csv").out_csv)
     assert [(row["frame"], row["labels"]) for row in rows] == [(str(i), "axion") for i in range(3)]
     assert (rows[0]["beam_center_x"], rows[0]["beam_center_y"]) == ("23.5", "15.5")
 
@@ -134,6 +136,44 @@ def test_unreadable_file_is_named(tmp_path):
         manifest_from_class_folders(tmp_path, tmp_path / "m.csv")
 
 
+def test_skip_leaves_out_unreadable_files_and_lists_them(tmp_path):
+    root = _deeplense_tree(tmp_path / "data")
+    (root / "cdm" / "cut.npy").write_bytes(b"\x93NUMPY garbage")
+    index = manifest_from_class_folders(root, tmp_path / "m.csv", on_error="skip")
+    left_out = sorted(path.name for path, _ in index.failures)
+    assert left_out == ["axion_sim_0.npy", "axion_sim_1.npy", "axion_sim_2.npy", "cut.npy"]
+    reasons = dict((path.name, reason) for path, reason in index.failures)
+    assert "cut.npy" in reasons["cut.npy"]
+    assert re.search(PICKLE_HINT, reasons["axion_sim_1.npy"])
+    rows = _rows(index.out_csv)
+    assert index.rows == len(rows) == 6
+    assert {row["labels"] for row in rows} == {"no_substructure", "cdm"}
+
+
+def test_skip_with_no_readable_file_fails(tmp_path):
+    (tmp_path / "cdm").mkdir()
+    (tmp_path / "cdm" / "cut.npy").write_bytes(b"\x93NUMPY garbage")
+    with pytest.raises(DataError, match=r"none of its 1 files can be read; .*cut\.npy"):
+        manifest_from_class_folders(tmp_path, tmp_path / "m.csv", on_error="skip")
+    assert not (tmp_path / "m.csv").exists()
+
+
+def test_cli_reports_each_file_left_out(tmp_path, capsys):
+    root = _deeplense_tree(tmp_path / "data")
+    out = tmp_path / "m.csv"
+    assert main(["manifest", str(root), "--out", str(out)]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if "scivit:" in line]
+    assert len(errors) == 1 and "axion_sim_0.npy" in errors[0]
+    assert not out.exists()
+    assert main(["manifest", str(root), "--out", str(out), "--on-error", "skip"]) == 1
+    captured = capsys.readouterr()
+    assert "(6 frames)" in captured.out
+    failed = [line for line in captured.err.splitlines() if line.startswith("scivit: failed:")]
+    assert len(failed) == 3 and all("axion_sim_" in line for line in failed)
+    assert "3 file(s) left out" in captured.err
+    assert len(_rows(out)) == 6
+
+
 def test_custom_group_and_suffixes(tmp_path):
     (tmp_path / "no").mkdir()
     for name in ("lens1_a.NPY", "lens1_b.npy", "lens2_a.npz"):
@@ -148,7 +188,7 @@ def test_custom_group_and_suffixes(tmp_path):
         tmp_path / "m.csv",
         suffixes=(".npy", ".npz"),
         group=lambda path: path.stem.split("_")[0],
-    )
+    ).out_csv
     assert [(Path(row["path"]).name, row["group"]) for row in _rows(out)] == [
         ("lens1_a.NPY", "lens1"),
         ("lens1_b.npy", "lens1"),

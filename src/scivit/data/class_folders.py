@@ -15,7 +15,8 @@ rotate about it. Folder names map to canonical class names through `CLASS_ALIASE
 Every file is opened once through `scivit.io` (a `.npy` header costs one small read) to learn
 its frame count and shape. Pickled files, such as the axion files holding `[image, mass]`, are
 refused there with the reason unless `allow_pickle` is set; opted-in, they are unpickled once
-and their axion mass goes into an `axion_mass` column.
+and their axion mass goes into an `axion_mass` column. A file that cannot be read stops the
+indexing (`on_error="fail"`), or is left out and reported (`on_error="skip"`).
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ from __future__ import annotations
 import csv
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from scivit.errors import DataError, ReadError
+from scivit.errors import DataError, OnError, ReadError
 from scivit.fileio import atomic_open
 from scivit.io.readers import open_source
 
@@ -47,6 +49,15 @@ CLASS_ALIASES = {
 COLUMNS = ("path", "frame", "labels", "group", "beam_center_x", "beam_center_y")
 
 
+@dataclass(frozen=True)
+class FolderIndex:
+    """The manifest written, its number of rows, and each file left out with the reason."""
+
+    out_csv: Path
+    rows: int
+    failures: list[tuple[Path, str]]
+
+
 def canonical_class(folder: str) -> str:
     """The class name of a folder: its `CLASS_ALIASES` entry, else the name itself."""
     return CLASS_ALIASES.get(folder.lower(), folder)
@@ -60,8 +71,9 @@ def manifest_from_class_folders(
     suffixes: Sequence[str] = (".npy",),
     group: Callable[[Path], str] | None = None,
     progress: bool = False,
-) -> Path:
-    """Write a manifest of the class folders under `root` to `out_csv`; returns its path.
+    on_error: OnError = "fail",
+) -> FolderIndex:
+    """Write a manifest of the class folders under `root` to `out_csv`.
 
     Args:
         root: folder holding one sub-folder per class.
@@ -72,24 +84,35 @@ def manifest_from_class_folders(
         suffixes: file suffixes to index (case-insensitive).
         group: maps a file to its group (default: the file stem).
         progress: show a tqdm progress bar while the files are opened.
+        on_error: "fail" stops at the first file that cannot be read (pickled files without
+            `allow_pickle` among them); "skip" leaves it out and lists it in the result.
 
     Raises:
         DataError: `root` holds no class folders, a requested class folder is missing, a folder
-            holds no files, or a file cannot be read (pickled files without `allow_pickle`).
+            holds no files, a file cannot be read (with "fail"), or none can (with "skip").
     """
     root, out_csv = Path(root), Path(out_csv)
     folders = _class_folders(root, classes, suffixes)
     files = [(folder, path) for folder in folders for path in _files(folder, suffixes)]
     group = group or (lambda path: path.stem)
-    rows = []
+    rows: list[dict[str, Any]] = []
+    failures: list[tuple[Path, str]] = []
     for folder, path in tqdm(files, desc="index", unit="file", disable=not progress):
-        rows.extend(_rows(path, canonical_class(folder.name), group(path), out_csv, allow_pickle))
+        label = canonical_class(folder.name)
+        try:
+            rows.extend(_rows(path, label, group(path), out_csv, allow_pickle))
+        except DataError as error:
+            if on_error == "fail":
+                raise
+            failures.append((path, str(error)))
+    if not rows:
+        raise DataError(f"{root}: none of its {len(files)} files can be read; {failures[0][1]}")
     columns = [*COLUMNS, *(["axion_mass"] if any("axion_mass" in row for row in rows) else [])]
     with atomic_open(out_csv, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
-    return out_csv
+    return FolderIndex(out_csv=out_csv, rows=len(rows), failures=failures)
 
 
 def _class_folders(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from scivit.checkpoint import CHECKPOINT_KEY, load_checkpoint_dict
 from scivit.errors import ModelError
 from scivit.evaluate.numerics import inference_model
 from scivit.models.classifier import build_classifier
+from scivit.models.flips import TestTimeFlips
 from scivit.recipe import Recipe, recipe_from_dict
 
 MODEL_PREFIX = "model."
@@ -36,6 +37,12 @@ class TrainedModel:
         """What inference calls: the model averaged over the recipe's test-time flips, in the
         training run's precision and memory layout (`scivit.evaluate.numerics`)."""
         return inference_model(self.model, self.recipe.model.test_time_flips, self.recipe.train)
+
+    def with_test_time_flips(self, flips: TestTimeFlips) -> TrainedModel:
+        """The same model predicting over other test-time `flips` than its recipe's; multi-label
+        thresholds stay those tuned on the recipe's views."""
+        model_cfg = self.recipe.model.model_copy(update={"test_time_flips": flips})
+        return replace(self, recipe=self.recipe.model_copy(update={"model": model_cfg}))
 
 
 def resolve_checkpoint(path: str | Path) -> Path:

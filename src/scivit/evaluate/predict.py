@@ -14,7 +14,6 @@ import csv
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch
@@ -22,13 +21,11 @@ from tqdm.auto import tqdm
 
 from scivit.data.datamodule import eval_transform
 from scivit.data.dataset import frame_to_sample
-from scivit.errors import ReadError
+from scivit.errors import OnError, ReadError
 from scivit.evaluate.loader import TrainedModel, load_trained
 from scivit.fileio import atomic_open
 from scivit.io import count_frames, is_supported, read_image
 from scivit.tasks.classify import outputs_to_probs
-
-OnError = Literal["skip", "fail"]
 
 
 @dataclass

@@ -31,6 +31,7 @@ from scivit.evaluate.plots import (
 from scivit.evaluate.report import write_report
 from scivit.fileio import atomic_open, write_json
 from scivit.metrics.curves import pr_curves, roc_curves
+from scivit.models.flips import FLIP_DIMS, TestTimeFlips
 from scivit.tasks.classify import summary_metrics
 
 SPLITS = ("train", "val", "test", "all")
@@ -77,10 +78,18 @@ def evaluate(
     batch_size: int = 64,
     num_workers: int | None = None,
     progress: bool = True,
+    test_time_flips: TestTimeFlips | None = None,
 ) -> EvaluationResult:
     """Evaluate a trained model on a split of its manifest (or on another manifest); frames are
-    read and preprocessed in `num_workers` loader processes (default: the recipe's)."""
+    read and preprocessed in `num_workers` loader processes (default: the recipe's). Logits are
+    averaged over `test_time_flips` ("none", "h" or "hv"; default: the recipe's)."""
     trained = load_trained(checkpoint)
+    if test_time_flips is not None:
+        if test_time_flips not in FLIP_DIMS:
+            raise ConfigError(
+                f"unknown test-time flips '{test_time_flips}'; choose one of {', '.join(FLIP_DIMS)}"
+            )
+        trained = trained.with_test_time_flips(test_time_flips)
     rows_manifest, rows = select_rows(trained, split, manifest)
     target_dir = Path(out_dir) if out_dir else trained.checkpoint.parent.parent / f"eval-{split}"
     dataset = FrameDataset(rows_manifest, rows, eval_transform(trained.recipe.data))
@@ -99,6 +108,7 @@ def evaluate(
     )
     metrics["n_frames"] = int(len(rows))
     metrics["split"] = split
+    metrics["test_time_flips"] = trained.recipe.model.test_time_flips
     write_json(target_dir / "metrics.json", metrics)
     predicted = _decisions(trained, probs)
     _write_predictions(
@@ -134,6 +144,7 @@ def _summary(trained: TrainedModel, split: str, count: int) -> dict[str, Any]:
         "recipe": trained.recipe.name,
         "backbone": trained.recipe.model.backbone,
         "adaptation": trained.recipe.model.adapt.mode,
+        "test-time flips": trained.recipe.model.test_time_flips,
         "split": split,
         "frames": count,
         "task": trained.task,
