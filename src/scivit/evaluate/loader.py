@@ -11,10 +11,10 @@ import numpy as np
 from torch import nn
 
 from scivit.checkpoint import CHECKPOINT_KEY, load_checkpoint_dict
-from scivit.errors import ModelError
+from scivit.errors import ConfigError, ModelError
 from scivit.evaluate.numerics import inference_model
 from scivit.models.classifier import build_classifier
-from scivit.models.flips import TestTimeFlips
+from scivit.models.flips import FLIP_DIMS, TestTimeFlips
 from scivit.recipe import Recipe, recipe_from_dict
 
 MODEL_PREFIX = "model."
@@ -41,6 +41,10 @@ class TrainedModel:
     def with_test_time_flips(self, flips: TestTimeFlips) -> TrainedModel:
         """The same model predicting over other test-time `flips` than its recipe's; multi-label
         thresholds stay those tuned on the recipe's views."""
+        if flips not in FLIP_DIMS:
+            raise ConfigError(
+                f"unknown test-time flips '{flips}'; choose one of {', '.join(FLIP_DIMS)}"
+            )
         model_cfg = self.recipe.model.model_copy(update={"test_time_flips": flips})
         return replace(self, recipe=self.recipe.model_copy(update={"model": model_cfg}))
 
