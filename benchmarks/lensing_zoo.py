@@ -108,6 +108,8 @@ def train_member(name: str, manifest: Path, work: Path, args: argparse.Namespace
         f"train.run_name={name}",
         "train.progress_bar=false",
     ]
+    if args.ema_decay is not None:
+        overrides.append(f"train.ema_decay={args.ema_decay}")
     recipe = load_recipe("lensing-base", overrides)
     result = train(recipe)
     metrics = evaluate(
@@ -147,7 +149,7 @@ def markdown(rows: list[Row], args: argparse.Namespace, pending: Sequence[str] =
         f"Simulated DeepLense Model {args.model}: {args.per_class} images per class "
         f"({args.image_size} px), split 80/10/10 by seed ({rows[0].n_test} test images); "
         f"every model trained from random initialisation for {args.epochs} epochs, "
-        f"batch {args.batch_size}, lr {args.lr}, on {device} "
+        f"batch {args.batch_size}, lr {args.lr}{_ema_note(args.ema_decay)}, on {device} "
         f"with {torch.get_num_threads()} threads.",
         f"The published benchmark reached {SEED_TABLE[args.model]}% on Model {args.model} "
         "with 30,000 images per class; compare only at matching scale.",
@@ -175,6 +177,11 @@ def markdown(rows: list[Row], args: argparse.Namespace, pending: Sequence[str] =
     return "\n".join(lines) + "\n"
 
 
+def _ema_note(decay: float | None) -> str:
+    """How the evaluated weights were obtained, for the page's set-up line."""
+    return "" if decay is None else f", evaluated with a moving average of the weights ({decay})"
+
+
 def _auc(value: float | None) -> str:
     """An AUC for the table; undefined (a class missing from the test split) shows as n/a."""
     return "n/a" if value is None else f"{value:.3f}"
@@ -188,6 +195,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--image-size", type=int, default=None, help="default: the model's size")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=3e-4)
+    parser.add_argument(
+        "--ema-decay", type=float, help="train.ema_decay: evaluate a moving average of the weights"
+    )
     parser.add_argument("--members", help="comma-separated zoo members (default: all lens_*)")
     parser.add_argument("--workers", type=int, default=2, help="simulation processes")
     parser.add_argument("--num-workers", type=int, default=0, help="data loader workers")

@@ -1,5 +1,5 @@
 """`benchmarks/lensing_zoo.py` at a tiny size: every chosen member trains, is evaluated and
-lands in the results page with finite numbers."""
+lands in the results page with finite numbers, its weights averaged when asked."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import json
 import math
 import sys
 from pathlib import Path
+
+import torch
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -24,6 +26,7 @@ def test_tiny_zoo_table(tmp_path, monkeypatch):
             "--batch-size=8",
             "--members=lens_cct",
             "--workers=1",
+            "--ema-decay=0.99",
             f"--work={tmp_path / 'work'}",
             f"--out={out}",
         ]
@@ -42,6 +45,9 @@ def test_tiny_zoo_table(tmp_path, monkeypatch):
     assert (single["test_time_flips"], mirrors["test_time_flips"]) == ("none", "hv")
     assert math.isclose(100 * mirrors["accuracy"], rows[0].accuracy_mirrors)
     assert "Model II: 10 images per class (64 px)" in text
+    assert "evaluated with a moving average of the weights (0.99)" in text
+    checkpoint = torch.load(run / "checkpoints" / "best.ckpt", weights_only=True)
+    assert "current_model_state" in checkpoint
     assert "Not yet trained" not in text
     partial = lensing_zoo.markdown(rows, args, ["lens_swin", "lens_pit"])
     assert "Not yet trained: lens_swin, lens_pit" in partial and "| lens_cct |" in partial

@@ -97,6 +97,31 @@ def test_multiclass_training_and_evaluation(tmp_path):
         assert float(row["roc_auc"]) == pytest.approx(metrics["roc_auc"][CLASSES[index]])
 
 
+def test_moving_average_weights_are_what_evaluation_loads(tmp_path):
+    manifest = write_multiclass_set(tmp_path, per_class=8)
+    recipe = load_recipe(
+        "lensing-resnet18",
+        [
+            *common(tmp_path, manifest, "ema"),
+            f"data.labels={CLASSES}",
+            "data.image_size=32",
+            "model.img_size=32",
+            "train.max_epochs=2",
+            "train.ema_decay=0.99",
+            "data.split.fractions=[0.5, 0.25, 0.25]",
+        ],
+    )
+    result = train(recipe)
+    state = torch.load(result.best_checkpoint, weights_only=True)
+    trained = load_trained(result.run_dir).model.state_dict()
+    name = "head.fc.weight"
+    averaged = state["state_dict"][f"model.{name}"]
+    assert torch.equal(trained[name], averaged)
+    assert not torch.equal(state["current_model_state"][f"model.{name}"], averaged)
+    evaluation = evaluate(result.run_dir, split="test", progress=False)
+    assert json.loads((evaluation.out_dir / "metrics.json").read_text())["n_frames"] == 6
+
+
 @pytest.fixture
 def vit_weights(tmp_path):
     model = timm.create_model(

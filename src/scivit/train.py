@@ -1,9 +1,10 @@
 """`train(recipe) -> TrainResult`: the library function behind `scivit train`.
 
 Builds the data module, the classifier and its adaptation, and a Lightning Trainer with best
-and last checkpoints, early stopping, CSV and TensorBoard logs and a progress bar; resumes from
-`last.ckpt` when the run folder already holds one; after fitting, tunes one decision threshold
-per label on the validation split and stores them inside the best checkpoint.
+and last checkpoints, early stopping, an optional moving average of the weights, CSV and
+TensorBoard logs and a progress bar; resumes from `last.ckpt` when the run folder already
+holds one; after fitting, tunes one decision threshold per label on the validation split and
+stores them inside the best checkpoint.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from scivit.models.flips import TestTimeFlips
 from scivit.provenance import provenance
 from scivit.recipe import Recipe
 from scivit.tasks.classify import ClassifyTask, summary_metrics
+from scivit.tasks.ema import WeightEMA
 from scivit.tasks.trainer import last_checkpoint, make_trainer, training_seconds
 
 
@@ -63,6 +65,8 @@ def build_trainer(
         last_checkpoint(checkpoints),
         *extra_callbacks,
     ]
+    if cfg.ema_decay is not None:
+        callbacks.append(WeightEMA(cfg.ema_decay))
     if cfg.early_stopping_patience is not None:
         callbacks.append(
             EarlyStopping(monitor=monitor, mode="max", patience=cfg.early_stopping_patience)

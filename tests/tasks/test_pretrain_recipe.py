@@ -57,8 +57,10 @@ def test_unknown_method_name_suggests_the_closest():
 def test_classification_settings_are_refused_in_train():
     with pytest.raises(ConfigError, match="'loss' is a classification setting"):
         pretrain_recipe_from_dict({**MINIMAL, "train": {"loss": "bce"}})
+    with pytest.raises(ConfigError, match="'ema_decay' is a classification setting"):
+        pretrain_recipe_from_dict({**MINIMAL, "train": {"ema_decay": 0.999}})
     dumped = PretrainTrainConfig().model_dump()
-    assert "loss" not in dumped and "early_stopping_patience" not in dumped
+    assert not {"loss", "early_stopping_patience", "ema_decay"} & set(dumped)
     assert dumped["checkpoint_every_n_epochs"] == 10
 
 

@@ -11,7 +11,7 @@ from typing import Any, Literal
 import lightning as L
 import numpy as np
 import torch
-from pydantic import Field
+from pydantic import Field, model_validator
 from torch import nn
 
 from scivit.checkpoint import CHECKPOINT_KEY
@@ -25,10 +25,16 @@ from scivit.tasks.schedule import warmup_cosine
 from scivit.tasks.strategy import StrategyConfig
 
 TaskKind = Literal["multilabel", "multiclass"]
+SHARDED_STRATEGIES = ("fsdp", "deepspeed")
 
 
 class TrainConfig(StrictModel):
-    """Optimisation, schedule, hardware and run-folder settings of a training run."""
+    """Optimisation, schedule, hardware and run-folder settings of a training run.
+
+    `ema_decay` (e.g. 0.999) keeps an exponential moving average of the weights that
+    validation, the checkpoints and so evaluation and prediction use (`scivit.tasks.ema`); it needs
+    an unsharded strategy (auto or ddp).
+    """
 
     max_epochs: int = Field(10, ge=1)
     lr: float = Field(1e-3, gt=0)
@@ -45,6 +51,7 @@ class TrainConfig(StrictModel):
     num_nodes: int = Field(1, ge=1)
     accumulate_grad_batches: int = Field(1, ge=1)
     early_stopping_patience: int | None = Field(5, ge=1)
+    ema_decay: float | None = Field(None, gt=0, lt=1)
     monitor: str = "auto"
     seed: int = 0
     deterministic: bool = False
@@ -55,6 +62,15 @@ class TrainConfig(StrictModel):
     limit_val_batches: float | int = 1.0
     progress_bar: bool = True
     channels_last: bool = True
+
+    @model_validator(mode="after")
+    def _ema_needs_whole_weights(self) -> TrainConfig:
+        if self.ema_decay is not None and self.strategy.name in SHARDED_STRATEGIES:
+            raise ValueError(
+                f"ema_decay averages whole weights; strategy '{self.strategy.name}' shards them "
+                "(use auto or ddp, or drop ema_decay)"
+            )
+        return self
 
     def loss_name(self, task: TaskKind) -> str:
         """The configured loss, or the natural one for the task kind."""
@@ -70,8 +86,8 @@ class TrainConfig(StrictModel):
 def to_channels_last(model: nn.Module) -> None:
     """Store `model`'s 4-D parameters and buffers channels-last, in place.
 
-    `Module.to(memory_format=...)` would do it but stops at the first 5-D tensor (escnn keeps
-    some), so the 4-D ones are converted one by one.
+    `Module.to(memory_format=...)` would do it but stops at the first 5-D tensor (the C8
+    ResNet's group convolutions keep some), so the 4-D ones are converted one by one.
     """
     for tensor in [*model.parameters(), *model.buffers()]:
         if tensor.dim() == 4:

@@ -36,6 +36,7 @@ CLASSIFICATION_ONLY = (
     "loss",
     "loss_params",
     "early_stopping_patience",
+    "ema_decay",
     "monitor",
     "limit_val_batches",
 )
@@ -55,7 +56,8 @@ class PretrainModelConfig(StrictModel):
 
 class PretrainTrainConfig(TrainConfig):
     """`train`: the classification training settings less those of its loss and validation
-    (loss, monitored metric, early stopping: pretraining has no labels), plus periodic
+    (loss, monitored metric, early stopping, the validated weight average: pretraining has no
+    labels, and DINO keeps its own moving-average teacher), plus periodic
     checkpoints and AdamW's betas (MAE uses (0.9, 0.95))."""
 
     checkpoint_every_n_epochs: PositiveInt | None = 10
@@ -63,6 +65,7 @@ class PretrainTrainConfig(TrainConfig):
     loss: str | None = Field(None, exclude=True)
     loss_params: dict[str, Any] = Field(default_factory=dict, exclude=True)
     early_stopping_patience: int | None = Field(None, exclude=True)
+    ema_decay: float | None = Field(None, exclude=True)
     monitor: str = Field("auto", exclude=True)
     limit_val_batches: float | int = Field(1.0, exclude=True)
 
