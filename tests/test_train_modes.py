@@ -55,6 +55,9 @@ def common(tmp_path, manifest, name):
         f"train.run_name={name}",
         "train.progress_bar=false",
         "data.batch_size=8",
+        "data.task=multiclass",
+        f"data.labels={CLASSES}",
+        "data.split.fractions=[0.5, 0.25, 0.25]",
     ]
 
 
@@ -64,8 +67,6 @@ def test_multiclass_training_and_evaluation(tmp_path):
         "scatter-resnet34",
         [
             *common(tmp_path, manifest, "mc"),
-            "data.task=multiclass",
-            f"data.labels={CLASSES}",
             "data.image_size=32",
             "data.preprocess=[{name: log}, {name: standardize}]",
             "data.in_chans=1",
@@ -76,7 +77,6 @@ def test_multiclass_training_and_evaluation(tmp_path):
             "train.max_epochs=6",
             "train.lr=3e-3",
             "train.loss_params={label_smoothing: 0.1}",
-            "data.split.fractions=[0.5, 0.25, 0.25]",
         ],
     )
     result = train(recipe)
@@ -103,12 +103,10 @@ def test_moving_average_weights_are_what_evaluation_loads(tmp_path):
         "lensing-resnet18",
         [
             *common(tmp_path, manifest, "ema"),
-            f"data.labels={CLASSES}",
             "data.image_size=32",
             "model.img_size=32",
             "train.max_epochs=2",
             "train.ema_decay=0.99",
-            "data.split.fractions=[0.5, 0.25, 0.25]",
         ],
     )
     result = train(recipe)
@@ -139,15 +137,12 @@ def test_vit_adaptation_from_local_weights(tmp_path, vit_weights, mode, most):
         "scatter-dinov2-lora",
         [
             *common(tmp_path, manifest, mode),
-            "data.task=multiclass",
-            f"data.labels={CLASSES}",
             "data.image_size=28",
             "model.img_size=28",
             f"model.pretrained={vit_weights}",
             f"model.adapt.mode={mode}",
             "train.loss=ce",
             "train.max_epochs=1",
-            "data.split.fractions=[0.5, 0.25, 0.25]",
             "data.augment=[]",
         ],
     )
