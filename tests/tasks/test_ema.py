@@ -3,6 +3,8 @@ with timm's warm-up, what validation and the checkpoints hold, resuming, and bad
 
 from __future__ import annotations
 
+import warnings
+
 import lightning as L
 import pytest
 import torch
@@ -54,13 +56,22 @@ def loader() -> DataLoader:
     return DataLoader(TensorDataset(inputs, targets), batch_size=4)
 
 
-def fit(run_dir, epochs: int, extra=(), resume: bool = False) -> Regression:
+class ConfiguredRegression(Regression):
+    """The same model with its own (non-sharding) `configure_model` hook, as the classifier has."""
+
+    def configure_model(self) -> None:
+        self.configured = True
+
+
+def fit(
+    run_dir, epochs: int, extra=(), resume: bool = False, module_type: type = Regression
+) -> Regression:
     recipe = load_recipe(
         "lensing-base",
         [f"train.max_epochs={epochs}", f"train.ema_decay={DECAY}", "train.progress_bar=false"],
     )
     trainer = build_trainer(recipe, run_dir, "multiclass", extra)
-    module = Regression()
+    module = module_type()
     last = run_dir / "checkpoints" / "last.ckpt"
     trainer.fit(module, loader(), loader(), ckpt_path=str(last) if resume else None)
     return module
@@ -109,6 +120,14 @@ def test_resumed_run_continues_the_average(tmp_path):
     resumed = fit(tmp_path / "parts", 4, resume=True)
     for name, value in whole.state_dict().items():
         assert torch.allclose(resumed.state_dict()[name], value, atol=1e-6)
+
+
+def test_no_sharding_warning_for_a_module_that_only_configures_itself(tmp_path):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        module = fit(tmp_path, 1, module_type=ConfiguredRegression)
+    assert module.configured
+    assert not [w for w in caught if "WeightAveraging" in str(w.message)]
 
 
 def test_ema_with_a_sharded_strategy_is_refused():

@@ -13,8 +13,10 @@ warms up as in timm's `ModelEmaV3`: min(decay, (1 + n) / (10 + n)) after n updat
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 
+import lightning as L
 import torch
 from lightning.pytorch.callbacks import WeightAveraging
 
@@ -49,3 +51,11 @@ class WeightEMA(WeightAveraging):
 
     def __init__(self, decay: float) -> None:
         super().__init__(multi_avg_fn=ema_update(decay))
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        # Lightning warns that a module with its own `configure_model` may be sharded, which the
+        # average cannot follow. The classifier's hook only converts to channels-last, and
+        # sharded strategies are refused with `ema_decay`, so the warning would only mislead.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "You're using the WeightAveraging callback")
+            super().setup(trainer, pl_module, stage)
