@@ -62,9 +62,22 @@ def zoo_members(selection: str | None) -> list[str]:
     return chosen
 
 
-def throughput(name: str, size: int, batch: int, steps: int = 6) -> tuple[float, float]:
+def model_overrides(options: Sequence[str]) -> list[str]:
+    """Recipe overrides `model.options.KEY=VALUE` for `--model-option KEY=VALUE` arguments."""
+    return [f"model.options.{option}" for option in options]
+
+
+def member_label(name: str, options: Sequence[str]) -> str:
+    """The member's name in the table, with its model options: `lens_resnet18 stem_stride=2`."""
+    return " ".join([name, *options])
+
+
+def throughput(
+    name: str, size: int, batch: int, options: Sequence[str] = (), steps: int = 6
+) -> tuple[float, float]:
     """Training and inference images/s of a fresh classifier on random in-memory batches."""
-    recipe = load_recipe("lensing-base", [f"model.backbone={name}", f"model.img_size={size}"])
+    overrides = [f"model.backbone={name}", f"model.img_size={size}", *model_overrides(options)]
+    recipe = load_recipe("lensing-base", overrides)
     model = build_classifier(recipe.model, len(CLASSES))
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
     images = torch.randn(batch, 1, size, size)
@@ -105,8 +118,9 @@ def train_member(name: str, manifest: Path, work: Path, args: argparse.Namespace
         f"train.lr={args.lr}",
         "train.early_stopping_patience=null",
         f"train.out_dir={work / 'runs'}",
-        f"train.run_name={name}",
+        f"train.run_name={'-'.join([name, *args.model_option]).replace('=', '-')}",
         "train.progress_bar=false",
+        *model_overrides(args.model_option),
     ]
     if args.ema_decay is not None:
         overrides.append(f"train.ema_decay={args.ema_decay}")
@@ -124,9 +138,9 @@ def train_member(name: str, manifest: Path, work: Path, args: argparse.Namespace
     ).metrics
     model = build_classifier(recipe.model, len(CLASSES))
     params = sum(p.numel() for p in model.parameters()) / 1e6
-    train_ips, infer_ips = throughput(name, args.image_size, args.batch_size)
+    train_ips, infer_ips = throughput(name, args.image_size, args.batch_size, args.model_option)
     return Row(
-        name=name,
+        name=member_label(name, args.model_option),
         accuracy=100 * metrics["accuracy"],
         accuracy_mirrors=100 * mirrors["accuracy"],
         auc=dict(metrics["roc_auc"]),
@@ -199,11 +213,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--ema-decay", type=float, help="train.ema_decay: evaluate a moving average of the weights"
     )
     parser.add_argument("--members", help="comma-separated zoo members (default: all lens_*)")
+    parser.add_argument(
+        "--model-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="model.options.KEY for every member, e.g. stem_stride=2 (repeatable)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="simulation processes")
     parser.add_argument("--num-workers", type=int, default=0, help="data loader workers")
     parser.add_argument("--work", type=Path, help="work folder (default: a temporary one)")
     parser.add_argument("--out", type=Path, default=Path("docs/results/lensing.md"))
     args = parser.parse_args(argv)
+    for option in args.model_option:
+        if "=" not in option:
+            parser.error(f"--model-option takes KEY=VALUE, got {option!r}")
     if args.image_size is None:
         args.image_size = 150 if args.model == "I" else 64
     return args
@@ -223,7 +247,8 @@ def run(args: argparse.Namespace) -> list[Row]:
         for index, name in enumerate(members):
             row = train_member(name, manifest, work, args)
             print(
-                f"{name}: accuracy {row.accuracy:.1f}%, AUC macro {row.auc_macro:.3f}", flush=True
+                f"{row.name}: accuracy {row.accuracy:.1f}%, AUC macro {row.auc_macro:.3f}",
+                flush=True,
             )
             rows.append(row)
             write_page(rows, members[index + 1 :], args)

@@ -8,6 +8,7 @@ import math
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -51,3 +52,27 @@ def test_tiny_zoo_table(tmp_path, monkeypatch):
     assert "Not yet trained" not in text
     partial = lensing_zoo.markdown(rows, args, ["lens_swin", "lens_pit"])
     assert "Not yet trained: lens_swin, lens_pit" in partial and "| lens_cct |" in partial
+
+
+def test_model_options_reach_every_member_and_name_its_row(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    monkeypatch.delitem(sys.modules, "lensing_zoo", raising=False)
+    import lensing_zoo
+
+    args = lensing_zoo.parse_args(["--members=lens_resnet18", "--model-option=stem_stride=2"])
+    assert lensing_zoo.model_overrides(args.model_option) == ["model.options.stem_stride=2"]
+    assert lensing_zoo.member_label("lens_resnet18", args.model_option) == (
+        "lens_resnet18 stem_stride=2"
+    )
+    built = []
+    build = lensing_zoo.build_classifier
+
+    def recording_build(config, num_classes):
+        built.append(config.options)
+        return build(config, num_classes)
+
+    monkeypatch.setattr(lensing_zoo, "build_classifier", recording_build)
+    assert min(lensing_zoo.throughput("lens_resnet18", 64, 4, args.model_option, steps=1)) > 0
+    assert built == [{"stem_stride": 2}]
+    with pytest.raises(SystemExit):
+        lensing_zoo.parse_args(["--model-option=stem_stride"])

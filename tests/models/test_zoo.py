@@ -148,6 +148,19 @@ def test_crossformer_attends_over_more_than_one_token(size, local, dilated):
     assert [layer[2].window_size for layer in layers] == dilated
 
 
+@pytest.mark.parametrize(("stem_stride", "grid"), [(4, 2), (2, 4)])
+def test_resnet_stem_stride_sets_the_resolution_of_every_stage(stem_stride, grid):
+    model = create_backbone("lens_resnet18", img_size=64, stem_stride=stem_stride).eval()
+    with torch.no_grad():
+        features = model.forward_features(torch.randn(1, 1, 64, 64))
+    assert tuple(features.shape) == (1, 256, grid, grid)
+
+
+def test_an_unknown_resnet_stem_stride_says_which_work():
+    with pytest.raises(ModelError, match=r"stem_stride 2 or 4, got 8"):
+        create_backbone("lens_resnet18", img_size=64, stem_stride=8)
+
+
 def test_stochastic_depth_reaches_the_model_or_is_refused():
     swin = create_backbone("lens_swin", img_size=64, drop_path_rate=0.2)
     assert swin.layers[-1].blocks[-1].drop_path1.drop_prob == pytest.approx(0.2)

@@ -18,11 +18,13 @@ rather than fixed values, so a 64-px image gets patch 4 (16x16 tokens), not patc
 | lens_swin        | Swin, timm            | dim 64, depths 2/2/2, heads 2/4/8          | 2.2 M   |
 | lens_t2t         | T2T-ViT, vit-pytorch  | dim 192, depth 6, 3 heads, 2 soft splits   | 1.9-2.0 |
 | lens_crossformer | CrossFormer, vit-pyt. | dims 32/64/128/256, depths 1/1/2/1         | 3.0 M   |
-| lens_resnet18    | ResNet-18, timm       | BasicBlock 2/2/2/2, widths 32/64/128/256   | 2.8 M   |
+| lens_resnet18    | ResNet-18, timm       | BasicBlock 2/2/2/2, widths 32/64/128/256 † | 2.8 M   |
 | lens_c8_resnet   | C8 ResNet, scivit     | 16/32/64 fields of 8 rotations, 2/2/2      | 1.4 M   |
 
 * tokens from a convolutional stem (`conv_stem.ConvPatchStem`; option `conv_stem: false` gives
 timm's linear patch embedding, which sits at chance on lensing images: see that module).
+
+† stem stride 4 as on ImageNet; option `stem_stride: 2` keeps twice the resolution.
 
 Parameters (millions) are counted at 64 and 150 px (position embeddings and sub-sampling
 convolutions grow with the size); every member has 1-6 M.
@@ -315,13 +317,29 @@ def lens_crossformer(
     return CrossFormerBackbone(in_chans, img_size, dims=(32, 64, 128, 256), depths=(1, 1, 2, 1))
 
 
+RESNET_STEM_STRIDES = (2, 4)
+
+
 @BACKBONES.register("lens_resnet18")
 def lens_resnet18(
-    in_chans: int = 1, img_size: int = DEFAULT_SIZE, drop_path_rate: float = 0.0
+    in_chans: int = 1,
+    img_size: int = DEFAULT_SIZE,
+    drop_path_rate: float = 0.0,
+    stem_stride: int = 4,
 ) -> nn.Module:
-    """ResNet-18 (BasicBlock 2/2/2/2) at half width: channels 32/64/128/256."""
+    """ResNet-18 (BasicBlock 2/2/2/2) at half width: channels 32/64/128/256.
+
+    `stem_stride` 4 is ImageNet's stem (stride-2 convolution, stride-2 max-pooling); 2 drops
+    the max-pooling (timm has no option for that), so every stage sees twice the resolution,
+    at about 2.7 times the training time.
+    """
     check_min_size("lens_resnet18", img_size, MIN_SIZE)
-    return ResNet(
+    if stem_stride not in RESNET_STEM_STRIDES:
+        raise ModelError(
+            f"backbone 'lens_resnet18' takes model.options.stem_stride "
+            f"{' or '.join(map(str, RESNET_STEM_STRIDES))}, got {stem_stride}"
+        )
+    model = ResNet(
         block=BasicBlock,
         layers=(2, 2, 2, 2),
         channels=(32, 64, 128, 256),
@@ -330,6 +348,9 @@ def lens_resnet18(
         num_classes=0,
         drop_path_rate=drop_path_rate,
     )
+    if stem_stride == 2:
+        model.maxpool = nn.Identity()
+    return model
 
 
 @BACKBONES.register("lens_c8_resnet")
