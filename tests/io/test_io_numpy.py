@@ -138,6 +138,16 @@ def test_axion_numpy_scalar_mass_and_non_numeric_mass(tmp_path: Path) -> None:
     assert "axion_mass" not in frame.meta
 
 
+def test_axion_image_with_a_leading_channel_axis(tmp_path: Path) -> None:
+    image = np.arange(1024.0).reshape(1, 32, 32)
+    frame = read_image(_axion_file(tmp_path / "c.npy", image, 2e-23), allow_pickle=True)
+    np.testing.assert_array_equal(frame.data, image[0].astype(np.float32))
+    assert frame.meta["axion_mass"] == 2e-23 and frame.meta["shape"] == (32, 32)
+    two_channels = np.zeros((2, 32, 32))
+    with pytest.raises(ReadError, match=r"d\.npy: pickled content is a ndarray, not a numeric"):
+        read_image(_axion_file(tmp_path / "d.npy", two_channels, 2e-23), allow_pickle=True)
+
+
 def test_axion_pair_in_npz_and_a_pair_of_images_is_not_one(tmp_path: Path) -> None:
     image = np.eye(32)
     path = tmp_path / "pair.npz"

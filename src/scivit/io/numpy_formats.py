@@ -4,8 +4,9 @@
 Pickled content (object arrays, or a file that is a pickle) is refused unless the caller opts
 in with `allow_pickle`, because unpickling runs code chosen by whoever wrote the file. The dtype
 is checked from the `.npy` header before anything is unpickled. An opted-in object array
-`[image, mass]` (two elements, the first a 2-D array), as the DeepLense axion files hold, is
-read as the image, with the mass in the frame metadata as `axion_mass` when it is a number.
+`[image, mass]` (two elements, the first a 2-D array or one of shape (1, H, W)), as the
+DeepLense axion files hold, is read as the 2-D image, with the mass in the frame metadata as
+`axion_mass` when it is a number.
 """
 
 from __future__ import annotations
@@ -118,13 +119,19 @@ def _unpickled(path: Path, loaded: Any) -> tuple[np.ndarray, dict[str, Any]]:
 
 
 def _image_and_mass(loaded: Any) -> tuple[np.ndarray, Any] | None:
-    """The parts of a two-element object array `[2-D image, mass]`, or None."""
+    """The parts of a two-element object array `[image, mass]`, or None.
+
+    The image is 2-D, or 3-D with one channel first (1, H, W), as single-channel images
+    are also stored; that axis is dropped.
+    """
     if not (isinstance(loaded, np.ndarray) and loaded.dtype.hasobject and loaded.shape == (2,)):
         return None
     image, mass = loaded
-    if not isinstance(image, np.ndarray) or image.ndim != 2 or np.ndim(mass) != 0:
+    if not isinstance(image, np.ndarray) or np.ndim(mass) != 0:
         return None
-    return image, mass
+    if image.ndim == 3 and image.shape[0] == 1:
+        image = image[0]
+    return (image, mass) if image.ndim == 2 else None
 
 
 def _is_number(value: Any) -> bool:
