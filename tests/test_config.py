@@ -36,6 +36,16 @@ def test_merge_is_deep():
     assert merge({"a": {"b": 1, "c": 2}}, {"a": {"c": 3}}) == {"a": {"b": 1, "c": 3}}
 
 
+def test_merge_replaces_a_mapping_of_another_kind():
+    base = {"head": {"name": "mlp", "hidden": [256]}, "lr": {"type": "int", "low": 1, "high": 4}}
+    update = {"head": {"name": "linear"}, "lr": {"type": "categorical", "choices": [1, 2]}}
+    assert merge(base, update) == update
+    same_kind = merge(base, {"head": {"name": "mlp", "dropout": 0.1}, "lr": {"high": 8}})
+    assert same_kind["head"] == {"name": "mlp", "hidden": [256], "dropout": 0.1}
+    assert same_kind["lr"] == {"type": "int", "low": 1, "high": 8}
+    assert merge({"name": "base", "x": 1}, {"name": "derived"}) == {"name": "derived", "x": 1}
+
+
 def test_load_config_from_yaml(tmp_path):
     path = tmp_path / "r.yaml"
     path.write_text("name: demo\ntrain:\n  max_epochs: 7\n")

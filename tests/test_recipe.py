@@ -41,6 +41,19 @@ def test_recipe_file_with_base(tmp_path):
     assert recipe.train.loss == "asl"
 
 
+def test_a_derived_recipe_changes_the_kind_of_a_search_parameter(tmp_path):
+    path = tmp_path / "tune-cnn.yaml"
+    path.write_text(
+        "base: lensing-tune\nname: tune-cnn\ntune:\n  space:\n"
+        "    data.batch_size: {type: categorical, choices: [64]}\n"
+        "  pruner: {name: median}\n"
+    )
+    tune = load_recipe(path).tune
+    assert tune.space["data.batch_size"].choices == [64]
+    assert tune.space["train.lr"].high == 2.0e-3
+    assert tune.pruner.name == "median" and not tune.pruner.model_extra
+
+
 def test_unknown_recipe_name_suggests_closest():
     with pytest.raises(ConfigError, match="did you mean 'scatter-resnet34'"):
         load_recipe("scatter-resnet43")

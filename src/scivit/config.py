@@ -86,15 +86,29 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
     return result
 
 
+KIND_KEYS = ("name", "type")
+
+
 def merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    """Deep-merge `update` into a copy of `base` (mappings merge, everything else replaces)."""
+    """Deep-merge `update` into a copy of `base`: mappings merge, everything else replaces.
+
+    A nested mapping that names another kind of thing than the base's (a different `name`,
+    such as head `linear` for `mlp`, or `type`, such as a categorical search-space entry for an
+    int one) replaces the base's mapping, so no option of the old kind is left behind.
+    """
     result = _deep_copy(base)
     for key, value in update.items():
-        if isinstance(value, dict) and isinstance(result.get(key), dict):
-            result[key] = merge(result[key], value)
+        current = result.get(key)
+        if isinstance(value, dict) and isinstance(current, dict) and _same_kind(current, value):
+            result[key] = merge(current, value)
         else:
             result[key] = _deep_copy(value)
     return result
+
+
+def _same_kind(base: dict[str, Any], update: dict[str, Any]) -> bool:
+    """False when `base` and `update` both set a kind key (`name`, `type`) and differ in it."""
+    return not any(key in base and key in update and base[key] != update[key] for key in KIND_KEYS)
 
 
 def validate(model: type[M], data: dict[str, Any], source: str = "config") -> M:

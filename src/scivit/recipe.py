@@ -1,9 +1,10 @@
 """Recipes: the typed, complete description of a run (data, model, training), read from YAML.
 
 A recipe is found by name in the packaged `recipes/` folder or read from a path. A recipe may
-name a `base` recipe whose values it overrides. Command-line overrides use dotted keys
-(`train.max_epochs=3`). Unknown keys are errors that suggest the closest valid key. The optional
-`tune` section declares a hyper-parameter search (`scivit.tuning`); training ignores it.
+name a `base` recipe whose values it overrides (`scivit.config.merge`). Command-line overrides
+use dotted keys (`train.max_epochs=3`). Unknown keys are errors that suggest the closest valid
+key. The optional `tune` section declares a hyper-parameter search (`scivit.tuning`); training
+ignores it.
 """
 
 from __future__ import annotations
