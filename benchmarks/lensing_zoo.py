@@ -106,6 +106,7 @@ def _images_per_second(run: object, batch: int, steps: int) -> float:
 
 def train_member(name: str, manifest: Path, work: Path, args: argparse.Namespace) -> Row:
     """Train and evaluate one architecture under the shared budget."""
+    label = member_label(name, args.model_option)
     overrides = [
         f"data.manifest={manifest}",
         f"data.image_size={args.image_size}",
@@ -118,7 +119,7 @@ def train_member(name: str, manifest: Path, work: Path, args: argparse.Namespace
         f"train.lr={args.lr}",
         "train.early_stopping_patience=null",
         f"train.out_dir={work / 'runs'}",
-        f"train.run_name={'-'.join([name, *args.model_option]).replace('=', '-')}",
+        f"train.run_name={label.replace(' ', '-').replace('=', '-')}",
         "train.progress_bar=false",
         *model_overrides(args.model_option),
     ]
@@ -140,7 +141,7 @@ def train_member(name: str, manifest: Path, work: Path, args: argparse.Namespace
     params = sum(p.numel() for p in model.parameters()) / 1e6
     train_ips, infer_ips = throughput(name, args.image_size, args.batch_size, args.model_option)
     return Row(
-        name=member_label(name, args.model_option),
+        name=label,
         accuracy=100 * metrics["accuracy"],
         accuracy_mirrors=100 * mirrors["accuracy"],
         auc=dict(metrics["roc_auc"]),
