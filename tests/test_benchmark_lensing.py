@@ -76,3 +76,34 @@ def test_model_options_reach_every_member_and_name_its_row(monkeypatch):
     assert built == [{"stem_stride": 2}]
     with pytest.raises(SystemExit):
         lensing_zoo.parse_args(["--model-option=stem_stride"])
+
+
+def test_noiseless_flag_simulates_without_noise_and_says_so(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    monkeypatch.delitem(sys.modules, "lensing_zoo", raising=False)
+    import lensing_zoo
+
+    calls = []
+
+    class Simulated(Exception):
+        pass
+
+    def record(out_dir, **options):
+        calls.append((Path(out_dir).name, options["noise"]))
+        raise Simulated
+
+    monkeypatch.setattr(lensing_zoo, "simulate_lensing", record)
+    for flags, expected in (
+        ([], ("model-II-10", True)),
+        (["--noiseless"], ("model-II-10-noiseless", False)),
+    ):
+        args = lensing_zoo.parse_args(["--per-class=10", f"--work={tmp_path}", *flags])
+        with pytest.raises(Simulated):
+            lensing_zoo.run(args)
+        assert calls.pop() == expected
+    row = lensing_zoo.Row("lens_cct", 90.0, 91.0, {}, 0.9, 1.9, 10.0, 20.0, 1.0, 30)
+    assert "Model II without noise (as the published Model II set" in lensing_zoo.markdown(
+        [row], args
+    )
+    plain = lensing_zoo.parse_args(["--per-class=10"])
+    assert "Model II: 10 images per class" in lensing_zoo.markdown([row], plain)

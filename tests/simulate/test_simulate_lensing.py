@@ -117,6 +117,36 @@ def test_stored_frames_are_reproducible_from_their_parameters(euclid):
     np.testing.assert_array_equal(again.image, _frames(euclid)[5])
 
 
+def test_noiseless_frames_are_the_models_of_the_same_scenes(euclid, tmp_path):
+    quiet = simulate_lensing(tmp_path, 10, seed=3, model="II", progress=False, noise=False)
+    noisy_scenes, quiet_scenes = _scenes(euclid), _scenes(quiet)
+    for noisy, plain in zip(noisy_scenes, quiet_scenes, strict=True):
+        assert noisy.pop("noise") is True and plain.pop("noise") is False
+        assert plain == noisy
+    scene = quiet_scenes[4]
+    expected = render(scene, INSTRUMENTS.get("II"), scene["noise_seed"]).model
+    np.testing.assert_allclose(_frames(quiet)[4], expected, rtol=1e-6)
+    for manifest, added in ((euclid, True), (quiet, False)):
+        with h5py.File(manifest.parent / "shard_00000.h5", "r") as handle:
+            detector = handle["entry/instrument/detector"]
+            assert detector["noise_added"][()] == added
+            background = detector["background_sigma"][()]
+    residual = (_frames(euclid) - _frames(quiet)).std()
+    assert background < residual < 2 * background
+
+
+def test_noise_is_switched_off_from_the_command_line(tmp_path):
+    from scivit.cli import main
+
+    out = tmp_path / "quiet"
+    arguments = ["simulate", "lensing", "--out", str(out), "--n", "3", "--model", "III"]
+    assert main([*arguments, "--noise", "false", "--progress", "false"]) == 0
+    scene = _scenes(out / "manifest.csv")[1]
+    assert scene["noise"] is False
+    expected = render(scene, INSTRUMENTS.get("III"), scene["noise_seed"]).model
+    np.testing.assert_allclose(_frames(out / "manifest.csv")[1], expected, rtol=1e-6)
+
+
 @pytest.mark.parametrize("model, size", [("I", 150), ("II", 64), ("III", 64)])
 def test_frame_size_per_model(tmp_path, model, size):
     manifest = simulate_lensing(tmp_path, 3, model=model, progress=False)
@@ -195,10 +225,10 @@ def test_bad_model_letter_and_options(tmp_path):
 def test_failed_frames_are_reported_and_the_rest_written(tmp_path, monkeypatch, capsys):
     real = lensing.render
 
-    def flaky(scene, instrument, noise_seed):
+    def flaky(scene, instrument, noise_seed, noise):
         if scene["label"] == "cdm":
             raise RuntimeError("ray tracing diverged")
-        return real(scene, instrument, noise_seed)
+        return real(scene, instrument, noise_seed, noise)
 
     monkeypatch.setattr(lensing, "render", flaky)
     manifest = simulate_lensing(tmp_path, 6, model="III", progress=False)

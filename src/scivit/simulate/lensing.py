@@ -8,7 +8,9 @@ spawn_key=(i,))`, so the data set is the same for any number of worker processes
 rendered shard by shard in freshly spawned processes; a frame that fails is reported on stderr
 (count and first error) and the others are still written. Each shard is written atomically
 (`scivit.simulate.lensing_shard`) and `manifest.csv` (path, frame, labels, group and the lens
-axis as beam_center_x/y, so rotations about it are possible) is written last.
+axis as beam_center_x/y, so rotations about it are possible) is written last. With
+`noise=False` the frames are the noiseless images of the same scenes (the same seed draws the
+same lenses and sources with or without noise).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class LensingShard:
     seed: int
     model: str
     out_dir: str
+    noise: bool = True
 
 
 def frame_label(index: int) -> str:
@@ -51,17 +54,19 @@ def frame_label(index: int) -> str:
     return LENSING_CLASSES[index % len(LENSING_CLASSES)]
 
 
-def render_lens_frame(seed: int, index: int, model: str) -> FrameRecord:
-    """Draw and observe frame `index` of the data set `seed` with DeepLense model `model`."""
+def render_lens_frame(seed: int, index: int, model: str, noise: bool = True) -> FrameRecord:
+    """Draw and observe frame `index` of the data set `seed` with DeepLense model `model`,
+    with background and shot noise unless `noise` is False."""
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(index,)))
     instrument = get_instrument(model)
     label = frame_label(index)
     scene = draw_scene(rng, label)
     noise_seed = int(rng.integers(0, 2**32 - 1))
-    rendered = render(scene, instrument, noise_seed)
+    rendered = render(scene, instrument, noise_seed, noise)
     parameters = {
         "model": model,
         **scene,
+        "noise": noise,
         "noise_seed": noise_seed,
         "background_sigma": rendered.background_sigma,
         "exposure_time": rendered.exposure_time,
@@ -81,7 +86,7 @@ def run_lensing_shard(task: LensingShard) -> Result:
     records, failures = [], []
     for index in range(task.start, task.stop):
         try:
-            records.append(render_lens_frame(task.seed, index, task.model))
+            records.append(render_lens_frame(task.seed, index, task.model, task.noise))
         except Exception as error:  # noqa: BLE001 - one bad frame must not stop the data set
             failures.append((index, f"{type(error).__name__}: {error}"))
     if not records:
@@ -110,6 +115,7 @@ def simulate_lensing(
     model: str = "I",
     frames_per_shard: int = 256,
     progress: bool = True,
+    noise: bool = True,
 ) -> Path:
     """Simulate `n` labelled lensing images into `out_dir`; returns the manifest path.
 
@@ -123,13 +129,17 @@ def simulate_lensing(
             or "III" (64 px, HST WFC3 F160W).
         frames_per_shard: frames per HDF5 shard, and per parallel task.
         progress: show a tqdm progress bar.
+        noise: add background and shot noise; False writes the noiseless images, to compare
+            with results on the published Model II set (its simulator never added the noise).
     """
     _check(n, workers, frames_per_shard)
     get_instrument(model)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     tasks = [
-        LensingShard(index, start, min(start + frames_per_shard, n), seed, model, str(out_dir))
+        LensingShard(
+            index, start, min(start + frames_per_shard, n), seed, model, str(out_dir), noise
+        )
         for index, start in enumerate(range(0, n, frames_per_shard))
     ]
     rows: list[dict[str, Any]] = []

@@ -6,7 +6,9 @@ instrument's PSF; the source magnitude becomes an amplitude through the instrume
 satisfies s / sqrt(b^2 + s / t) = peak_snr, for background standard deviation b and exposure
 t). The observed image adds lenstronomy's noise: Gaussian background noise of standard
 deviation b (sky and read noise) and shot noise of variance s / t per pixel (lenstronomy's
-Gaussian approximation of Poisson noise).
+Gaussian approximation of Poisson noise), unless noise is turned off: then the observed image
+is the noiseless one, as in the published DeepLense Model II set, whose simulator computed the
+noise but never added it.
 """
 
 from __future__ import annotations
@@ -40,8 +42,11 @@ def peak_signal(snr: float, background_sigma: float, exposure_time: float) -> fl
     return (k + math.sqrt(k**2 + 4.0 * snr**2 * background_sigma**2)) / 2.0
 
 
-def render(scene: dict[str, Any], instrument: Instrument, noise_seed: int) -> Rendered:
-    """Observe `scene` with `instrument`; `noise_seed` seeds lenstronomy's noise draw."""
+def render(
+    scene: dict[str, Any], instrument: Instrument, noise_seed: int, noise: bool = True
+) -> Rendered:
+    """Observe `scene` with `instrument`; `noise_seed` seeds lenstronomy's noise draw, and
+    `noise=False` leaves the noise out (the image is the noiseless model)."""
     names, kwargs_lens = lens_models(scene)
     sim = SimAPI(
         instrument.num_pix,
@@ -54,9 +59,13 @@ def render(scene: dict[str, Any], instrument: Instrument, noise_seed: int) -> Re
     if instrument.peak_snr is not None:
         target = peak_signal(instrument.peak_snr, sim.background_noise, sim.exposure_time)
         model = model * (target / model.max())
-    noise = sim.noise_for_model(model, background_noise=True, poisson_noise=True, seed=noise_seed)
+    image = model
+    if noise:
+        image = model + sim.noise_for_model(
+            model, background_noise=True, poisson_noise=True, seed=noise_seed
+        )
     return Rendered(
-        image=(model + noise).astype(np.float32),
+        image=image.astype(np.float32),
         model=model,
         background_sigma=float(sim.background_noise),
         exposure_time=float(sim.exposure_time),

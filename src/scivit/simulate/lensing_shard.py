@@ -1,13 +1,14 @@
 """Write simulated lensing frames as one NeXus/HDF5 shard with per-frame metadata.
 
-Layout: `/entry/data/data` (N, H, W) float32 counts per second (NXdata, `signal="data"`, one
-frame per chunk, gzip), so `scivit.io` reads it as any NeXus stack; `/entry/instrument/detector`
-holds the pixel scale and PSF FWHM (arcsec), the exposure, the background noise and the lens
-axis in pixels of each frame; `/entry/sample` holds, per frame, the group, frame index, class
-label, Einstein radius and source centre (arcsec), the point masses of the substructure
-(variable-length, solar masses), the axion mass (eV; NaN for other classes), the de Broglie
-wavelength (arcsec; NaN for other classes), the noise seed, and the whole scene as JSON. The
-file is written under a temporary name and renamed when complete (`scivit.fileio`).
+Layout: `/entry/data/data` (N, H, W) float32 counts per second (NXdata, `signal="data"`, one frame
+per chunk, gzip), so `scivit.io` reads it as any NeXus stack; `/entry/instrument/detector` holds the
+pixel scale and PSF FWHM (arcsec), the exposure, the background noise, whether the noise was added
+to the frames (`noise_added`) and the lens axis in pixels of each frame; `/entry/sample` holds, per
+frame, the group, frame index, class label, Einstein radius and source centre (arcsec), the point
+masses of the substructure (variable-length, solar masses), the axion mass (eV; NaN for other
+classes), the de Broglie wavelength (arcsec; NaN for other classes), the noise seed, and the whole
+scene as JSON. The file is written under a temporary name and renamed when complete
+(`scivit.fileio`).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def _write_detector(entry: h5py.Group, records: list[FrameRecord], instrument: I
     first = records[0].parameters
     _column(detector, "count_time", first["exposure_time"], "s")
     _column(detector, "background_sigma", first["background_sigma"], "counts/s")
+    _column(detector, "noise_added", bool(first["noise"]))
     _column(detector, "beam_center_x", [record.center[0] for record in records], "pixel")
     _column(detector, "beam_center_y", [record.center[1] for record in records], "pixel")
 
