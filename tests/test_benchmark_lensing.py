@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -28,6 +29,8 @@ def test_tiny_zoo_table(tmp_path, monkeypatch):
             "--members=lens_cct",
             "--workers=1",
             "--ema-decay=0.99",
+            "--override=data.augment=[{name: rand_flip, diagonal: true}]",
+            "--views=d4",
             f"--work={tmp_path / 'work'}",
             f"--out={out}",
         ]
@@ -43,7 +46,10 @@ def test_tiny_zoo_table(tmp_path, monkeypatch):
     run = tmp_path / "work" / "runs" / "lens_cct"
     single = json.loads((run / "eval-test" / "metrics.json").read_text())
     mirrors = json.loads((run / "eval-test-mirrors" / "metrics.json").read_text())
-    assert (single["test_time_flips"], mirrors["test_time_flips"]) == ("none", "hv")
+    assert (single["test_time_flips"], mirrors["test_time_flips"]) == ("none", "d4")
+    recipe = yaml.safe_load((run / "config.yaml").read_text())
+    assert recipe["data"]["augment"] == [{"name": "rand_flip", "diagonal": True}]
+    assert "| 8 symmetries % |" in text and "rotations by 90 degrees" in text
     assert math.isclose(100 * mirrors["accuracy"], rows[0].accuracy_mirrors)
     assert "Model II: 10 images per class (64 px)" in text
     assert "evaluated with a moving average of the weights (0.99)" in text
@@ -74,8 +80,9 @@ def test_model_options_reach_every_member_and_name_its_row(monkeypatch):
     monkeypatch.setattr(lensing_zoo, "build_classifier", recording_build)
     assert min(lensing_zoo.throughput("lens_resnet18", 64, 4, args.model_option, steps=1)) > 0
     assert built == [{"stem_stride": 2}]
-    with pytest.raises(SystemExit):
-        lensing_zoo.parse_args(["--model-option=stem_stride"])
+    for flag in ("--model-option=stem_stride", "--override=data.augment"):
+        with pytest.raises(SystemExit):
+            lensing_zoo.parse_args([flag])
 
 
 def test_noiseless_flag_simulates_without_noise_and_says_so(tmp_path, monkeypatch):
@@ -106,4 +113,5 @@ def test_noiseless_flag_simulates_without_noise_and_says_so(tmp_path, monkeypatc
         [row], args
     )
     plain = lensing_zoo.parse_args(["--per-class=10"])
-    assert "Model II: 10 images per class" in lensing_zoo.markdown([row], plain)
+    page = lensing_zoo.markdown([row], plain)
+    assert "Model II: 10 images per class" in page and "| 4 mirrors % |" in page

@@ -328,8 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--test-time-flips",
-        help="none, h (average logits over the frame and its left-right mirror) or hv (over "
-        "all four mirror images); default: the recipe's model.test_time_flips",
+        help="none, h (average logits over the frame and its left-right mirror), hv (over "
+        "all four mirror images) or d4 (over the eight symmetries of a square frame); "
+        "default: the recipe's model.test_time_flips",
     )
     p.set_defaults(func=cmd_evaluate)
 

@@ -18,12 +18,33 @@ class CornerReader(nn.Module):
         return images[:, :, 0, 0]
 
 
+class NextToCornerReader(nn.Module):
+    """Logits = the pixel right of the top-left corner: each of the eight views moves it."""
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return images[:, :, 0, 1]
+
+
 def test_hv_averages_the_four_mirror_images():
     images = torch.arange(2 * 3 * 4 * 5, dtype=torch.float32).reshape(2, 3, 4, 5)
     averaged = with_test_time_flips(CornerReader(), "hv")
     assert isinstance(averaged, FlipAveraged)
     corners = images[:, :, [0, 0, -1, -1], [0, -1, 0, -1]]
     torch.testing.assert_close(averaged(images), corners.mean(dim=-1))
+
+
+def test_d4_averages_the_eight_symmetries_of_the_square():
+    images = torch.randn(2, 3, 5, 5)
+    averaged = with_test_time_flips(NextToCornerReader(), "d4")
+    turns = [torch.rot90(view, k, dims=(-2, -1)) for view in (images, images.mT) for k in range(4)]
+    pixels = torch.stack([turn[:, :, 0, 1] for turn in turns])
+    torch.testing.assert_close(averaged(images), pixels.mean(dim=0))
+    assert len(set(pixels[:, 0, 0].tolist())) == 8
+
+
+def test_d4_refuses_rectangular_frames():
+    with pytest.raises(ConfigError, match="'d4' need square frames, got 4x6; use 'hv'"):
+        with_test_time_flips(CornerReader(), "d4")(torch.zeros(1, 1, 4, 6))
 
 
 def test_h_averages_left_and_right_and_none_is_the_model_itself():

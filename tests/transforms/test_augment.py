@@ -40,6 +40,34 @@ def test_flip_horizontal_only_and_never():
     np.testing.assert_array_equal(unchanged["image"], sample["image"])
 
 
+def test_diagonal_flip_swaps_rows_and_columns_with_the_centre():
+    image = np.arange(25, dtype=np.float32).reshape(5, 5)
+    mask = np.zeros((5, 5), dtype=bool)
+    mask[1, 3] = True
+    sample = make_sample(image, mask=mask, beam_center=(3.0, 1.0))
+    out = RandFlip(horizontal=False, vertical=False, diagonal=True, prob=1.0)(sample)
+    np.testing.assert_array_equal(out["image"][0], image.T)
+    assert out["mask"][3, 1] and out["mask"].sum() == 1
+    assert out["beam_center"] == (1.0, 3.0)
+    centre = out["beam_center"]
+    assert out["image"][0][int(centre[1]), int(centre[0])] == image[1, 3]
+
+
+def test_diagonal_and_mirrors_give_all_eight_symmetries_of_the_square():
+    image = np.arange(16, dtype=np.float32).reshape(4, 4)
+    expected = {np.rot90(view, turns).tobytes() for view in (image, image.T) for turns in range(4)}
+    flip = RandFlip(diagonal=True, seed=0)
+    seen = [flip(make_sample(image))["image"][0].tobytes() for _ in range(400)]
+    assert set(seen) == expected
+    counts = np.array([seen.count(view) for view in expected])
+    assert counts.min() > 30
+
+
+def test_diagonal_flip_refuses_a_rectangular_image():
+    with pytest.raises(ConfigError, match=r"diagonal mirroring needs a square image, got 6x8"):
+        RandFlip(diagonal=True)(ramp_sample())
+
+
 def test_rotation_keeps_off_centre_beam_pixel_fixed():
     rng = np.random.default_rng(0)
     image = rng.random((32, 40)).astype(np.float32)

@@ -14,7 +14,7 @@ from scivit.checkpoint import CHECKPOINT_KEY, load_checkpoint_dict
 from scivit.errors import ConfigError, ModelError
 from scivit.evaluate.numerics import inference_model
 from scivit.models.classifier import build_classifier
-from scivit.models.flips import FLIP_DIMS, TestTimeFlips
+from scivit.models.flips import FLIP_VIEWS, TestTimeFlips
 from scivit.recipe import Recipe, recipe_from_dict
 
 MODEL_PREFIX = "model."
@@ -41,9 +41,9 @@ class TrainedModel:
     def with_test_time_flips(self, flips: TestTimeFlips) -> TrainedModel:
         """The same model predicting over other test-time `flips` than its recipe's; multi-label
         thresholds stay those tuned on the recipe's views."""
-        if flips not in FLIP_DIMS:
+        if flips not in FLIP_VIEWS:
             raise ConfigError(
-                f"unknown test-time flips '{flips}'; choose one of {', '.join(FLIP_DIMS)}"
+                f"unknown test-time flips '{flips}'; choose one of {', '.join(FLIP_VIEWS)}"
             )
         model_cfg = self.recipe.model.model_copy(update={"test_time_flips": flips})
         return replace(self, recipe=self.recipe.model_copy(update={"model": model_cfg}))

@@ -82,7 +82,7 @@ def evaluate(
 ) -> EvaluationResult:
     """Evaluate a trained model on a split of its manifest (or on another manifest); frames are
     read and preprocessed in `num_workers` loader processes (default: the recipe's). Logits are
-    averaged over `test_time_flips` ("none", "h" or "hv"; default: the recipe's)."""
+    averaged over `test_time_flips` ("none", "h", "hv" or "d4"; default: the recipe's)."""
     trained = load_trained(checkpoint)
     if test_time_flips is not None:
         trained = trained.with_test_time_flips(test_time_flips)

@@ -57,7 +57,7 @@ class ModelConfig(StrictModel):
     storing them (timm's `set_grad_checkpointing`): less memory, about a third more compute.
     `options` are further keyword arguments of the architecture (e.g. `patch_size: 8` for a
     timm ViT on small frames); one it does not take is a ModelError naming it.
-    `test_time_flips` averages predictions over mirror images ("none", "h", "hv"; see
+    `test_time_flips` averages predictions over mirror images ("none", "h", "hv", "d4"; see
     `scivit.models.flips`) in threshold tuning, evaluation and prediction.
     """
 

@@ -20,17 +20,22 @@ from scivit.transforms.sample import Sample, check_sample, updated
 
 
 class RandFlip(RandomTransform):
-    """Mirror the pattern left-right and/or up-down, each with probability `prob`.
+    """Mirror the pattern left-right and/or up-down, each with probability `prob`, and with
+    `diagonal` also about the main diagonal (rows and columns swapped).
 
     The whole detector array is flipped, so nothing is lost or invented. About the beam centre
     the pattern is mirrored (what a mirrored sample would give), and the beam centre follows
-    the flip to ``x -> W - 1 - x`` and/or ``y -> H - 1 - y``.
+    the flip to ``x -> W - 1 - x`` and/or ``y -> H - 1 - y`` (and ``(x, y) -> (y, x)`` for the
+    diagonal, which comes first). With all three, the eight results are the symmetries of the
+    square, rotations by multiples of 90 degrees included, each equally likely at `prob` 0.5:
+    exact rotations, without interpolation.
 
     Args:
         horizontal: allow left-right mirroring.
         vertical: allow up-down mirroring.
         prob: probability of each allowed mirroring.
         seed: generator seed.
+        diagonal: allow mirroring about the main diagonal (square images only).
     """
 
     def __init__(
@@ -39,15 +44,24 @@ class RandFlip(RandomTransform):
         vertical: bool = True,
         prob: float = 0.5,
         seed: int | None = None,
+        diagonal: bool = False,
     ) -> None:
         super().__init__(prob, seed)
         self.horizontal = horizontal
         self.vertical = vertical
+        self.diagonal = diagonal
 
     def __call__(self, sample: Sample) -> Sample:
         height, width = check_sample(sample, self.name)
+        if self.diagonal and height != width:
+            raise ConfigError(
+                f"{self.name}: diagonal mirroring needs a square image, got {height}x{width}"
+            )
         flip_x = self._draw_apply() and self.horizontal
         flip_y = self._draw_apply() and self.vertical
+        swap = self.diagonal and self._draw_apply()
+        if swap:
+            sample = _transposed(sample)
         axes = [axis for axis, flip in ((-1, flip_x), (-2, flip_y)) if flip]
         if not axes:
             return updated(sample)
@@ -62,6 +76,18 @@ class RandFlip(RandomTransform):
             mask=None if mask is None else np.ascontiguousarray(np.flip(mask, axis=axes)),
             beam_center=center,
         )
+
+
+def _transposed(sample: Sample) -> Sample:
+    """`sample` mirrored about its main diagonal: rows and columns swap, so does the centre."""
+    mask = sample.get("mask")
+    center = sample.get("beam_center")
+    return updated(
+        sample,
+        image=np.ascontiguousarray(np.swapaxes(sample["image"], -1, -2)),
+        mask=None if mask is None else np.ascontiguousarray(mask.T),
+        beam_center=None if center is None else (center[1], center[0]),
+    )
 
 
 class RandRotate(RandomTransform):
