@@ -177,7 +177,7 @@ def markdown(rows: list[Row], args: argparse.Namespace, pending: Sequence[str] =
         f"({args.image_size} px), split 80/10/10 by seed ({rows[0].n_test} test images); "
         f"every model trained from random initialisation for {args.epochs} epochs, "
         f"batch {args.batch_size}, lr {args.lr}{_ema_note(args.ema_decay)}, on {device} "
-        f"with {torch.get_num_threads()} threads.",
+        f"with {_threads(torch.get_num_threads())}.",
         f"The published benchmark reached {SEED_TABLE[args.model]}% on Model {args.model} "
         "with 30,000 images per class; compare only at matching scale.",
         "",
@@ -200,6 +200,11 @@ def markdown(rows: list[Row], args: argparse.Namespace, pending: Sequence[str] =
             f"Not yet trained: {', '.join(pending)} (re-running with the same `--work` resumes).",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _threads(count: int) -> str:
+    """'1 thread' or 'n threads'."""
+    return f"{count} thread" if count == 1 else f"{count} threads"
 
 
 def _noise_note(noiseless: bool) -> str:

@@ -115,3 +115,4 @@ def test_noiseless_flag_simulates_without_noise_and_says_so(tmp_path, monkeypatc
     plain = lensing_zoo.parse_args(["--per-class=10"])
     page = lensing_zoo.markdown([row], plain)
     assert "Model II: 10 images per class" in page and "| 4 mirrors % |" in page
+    assert lensing_zoo._threads(1) == "1 thread" and lensing_zoo._threads(2) == "2 threads"
