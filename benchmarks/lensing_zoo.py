@@ -5,7 +5,8 @@ no substructure, CDM subhalos, axion vortex) is split once by seed; every archit
 from random initialisation with the same recipe (`lensing-base`: standardized counts, mirror images
 about the lens axis, AdamW, warm-up + cosine, cross-entropy), the same epochs, batch size and
 learning rate, then is evaluated on the same test split. The table reports test accuracy (of single
-images, and of logits averaged over each image's four mirror images), per-class and macro
+images, and of logits averaged over each image's four mirror images, or its eight symmetries
+with `--views d4`), per-class and macro
 one-vs-rest ROC AUC, parameters, and training and inference images/s measured on identical
 in-memory batches in this process. Numbers in the docs come only from this script; `--per-class`
 and `--epochs` set the scale (small on a CPU, the published 30,000 per class on a GPU);
