@@ -33,6 +33,7 @@ from scivit.provenance import provenance
 from scivit.recipe import Recipe
 from scivit.tasks.classify import ClassifyTask, summary_metrics
 from scivit.tasks.ema import WeightEMA
+from scivit.tasks.precise_bn import PreciseBatchNorm
 from scivit.tasks.trainer import last_checkpoint, make_trainer, training_seconds
 
 
@@ -67,6 +68,8 @@ def build_trainer(
     ]
     if cfg.ema_decay is not None:
         callbacks.append(WeightEMA(cfg.ema_decay))
+    if cfg.precise_bn_batches is not None:
+        callbacks.append(PreciseBatchNorm(cfg.precise_bn_batches))
     if cfg.early_stopping_patience is not None:
         callbacks.append(
             EarlyStopping(monitor=monitor, mode="max", patience=cfg.early_stopping_patience)

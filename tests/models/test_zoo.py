@@ -26,8 +26,16 @@ FAMILIES = {
     "lens_crossformer",
     "lens_resnet18",
     "lens_c8_resnet",
+    "lens_c4_resnet",
 }
-OWN_ARCHITECTURES = ["lens_cvt", "lens_cct", "lens_t2t", "lens_crossformer", "lens_c8_resnet"]
+OWN_ARCHITECTURES = [
+    "lens_cvt",
+    "lens_cct",
+    "lens_t2t",
+    "lens_crossformer",
+    "lens_c8_resnet",
+    "lens_c4_resnet",
+]
 
 
 def _train_step(name: str, size: int) -> None:
@@ -35,7 +43,7 @@ def _train_step(name: str, size: int) -> None:
     torch.manual_seed(0)
     backbone = create_backbone(name, in_chans=1, img_size=size)
     params = sum(param.numel() for param in backbone.parameters())
-    assert 1e6 <= params <= 6e6, f"{name}: {params} parameters"
+    assert (0.6e6 if name == "lens_c4_resnet" else 1e6) <= params <= 6e6, f"{name}: {params}"
     model = Classifier(backbone, LinearHead(backbone.num_features, 3)).train()
     features = model.forward_features(torch.randn(2, 1, size, size))
     pooled = model.forward_head(features, pre_logits=True)
@@ -113,6 +121,7 @@ def test_token_grids_follow_the_image_size(name, size, tokens):
         ("lens_twins_svt", 150, (1, 100, 256)),
         ("lens_crossformer", 150, (1, 256, 10, 10)),
         ("lens_c8_resnet", 150, (1, 64, 10, 10)),
+        ("lens_c4_resnet", 150, (1, 64, 10, 10)),
     ],
 )
 def test_padded_members_take_150_px(name, size, features):
@@ -129,6 +138,7 @@ def test_padded_members_take_150_px(name, size, features):
         ("lens_pit", 149, r"lens_pit' cannot take model.img_size=149"),
         ("lens_crossvit", 127, r"lens_crossvit' cannot take model.img_size=127"),
         ("lens_c8_resnet", 65, r"lens_c8_resnet' takes even model.img_size.*try 64 or 66"),
+        ("lens_c4_resnet", 149, r"lens_c4_resnet' takes even model.img_size.*try 148 or 150"),
         ("lens_cvt", 16, r"lens_cvt' takes model.img_size >= 32, got 16"),
     ],
 )
@@ -189,7 +199,7 @@ def test_lora_trains_adapters_on_the_vit_pytorch_members(name):
 
 def test_lora_on_the_equivariant_network_is_a_clear_error():
     cfg = ModelConfig(backbone="lens_c8_resnet", img_size=64, adapt={"mode": "lora"})
-    with pytest.raises(ModelError, match="no default adapter layers in C8ResNet"):
+    with pytest.raises(ModelError, match="no default adapter layers in CyclicResNet"):
         build_classifier(cfg, num_outputs=3)
 
 
@@ -208,3 +218,18 @@ def test_cait_residual_branches_start_open_at_its_shallow_depth():
     tokens = model.patch_embed(torch.randn(2, 1, 64, 64)) + model.pos_embed
     changed = model.blocks[0](tokens)
     assert ((changed - tokens).norm() / tokens.norm()).item() > 0.005
+
+
+@pytest.mark.parametrize(("name", "order"), [("lens_c8_resnet", 8), ("lens_c4_resnet", 4)])
+def test_equivariant_fields_set_the_width_of_every_stage(name, order):
+    model = create_backbone(name, img_size=64, fields=[8, 12, 20]).eval()
+    assert model.stem[0].weight.shape[0] == 8
+    with torch.no_grad():
+        assert tuple(model.forward_features(torch.randn(1, 1, 64, 64)).shape) == (1, 20, 4, 4)
+        assert model.stages(model.stem(torch.randn(1, 1, 64, 64))).shape[1] == 20 * order
+
+
+@pytest.mark.parametrize("fields", [[16, 32], [16, 0, 64], ["a", 32, 64]])
+def test_bad_equivariant_fields_say_what_is_taken(fields):
+    with pytest.raises(ModelError, match=r"lens_c4_resnet' takes model.options.fields as three"):
+        create_backbone("lens_c4_resnet", img_size=64, fields=fields)

@@ -1,5 +1,6 @@
-"""C8-equivariant ResNet: exact equivariance to 90-degree rotations, approximate to 45-degree
-ones (a plain CNN is far from it), and the group convolution's transformation law."""
+"""C4- and C8-equivariant ResNets: exact equivariance to 90-degree rotations, approximate to
+45-degree ones for C8 (a plain CNN is far from it), and the group convolution's transformation
+law for both groups."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from scivit.models.backbones import create_backbone
-from scivit.models.zoo.equivariant import ORDER, GroupConv, LiftingConv
+from scivit.models.zoo.equivariant import ORDERS, GroupConv, LiftingConv
 
 
 def _smooth_image(size: int) -> torch.Tensor:
@@ -38,10 +39,14 @@ def _relative_change(model: torch.nn.Module, image: torch.Tensor, rotated: torch
     return float((a - b).norm() / a.norm())
 
 
+def _equivariant(name: str) -> torch.nn.Module:
+    torch.manual_seed(0)
+    return create_backbone(name, in_chans=1, img_size=64).eval()
+
+
 @pytest.fixture(scope="module")
 def c8() -> torch.nn.Module:
-    torch.manual_seed(0)
-    return create_backbone("lens_c8_resnet", in_chans=1, img_size=64).eval()
+    return _equivariant("lens_c8_resnet")
 
 
 def test_rotation_helper_matches_rot90():
@@ -52,16 +57,18 @@ def test_rotation_helper_matches_rot90():
 
 
 @pytest.mark.parametrize("size", [64, 150])
-def test_exactly_equivariant_to_90_degree_rotations(c8, size):
+@pytest.mark.parametrize("name", ["lens_c8_resnet", "lens_c4_resnet"])
+def test_exactly_equivariant_to_90_degree_rotations(name, size):
+    model = _equivariant(name)
     image = torch.randn(2, 1, size, size)
     with torch.no_grad():
-        features = c8.forward_features(image)
+        features = model.forward_features(image)
         for turns in (1, 2, 3):
-            turned = c8.forward_features(torch.rot90(image, turns, dims=(-2, -1)))
+            turned = model.forward_features(torch.rot90(image, turns, dims=(-2, -1)))
             expected = torch.rot90(features, turns, dims=(-2, -1))
-            torch.testing.assert_close(turned, expected, atol=1e-5, rtol=1e-4)
-            pooled = c8.forward_head(turned, pre_logits=True)
-            torch.testing.assert_close(pooled, c8.forward_head(features), atol=1e-5, rtol=1e-4)
+            torch.testing.assert_close(turned, expected, atol=5e-5, rtol=1e-4)
+            pooled = model.forward_head(turned, pre_logits=True)
+            torch.testing.assert_close(pooled, model.forward_head(features), atol=1e-5, rtol=1e-4)
 
 
 def test_approximately_invariant_to_45_degree_rotations_unlike_a_plain_cnn(c8):
@@ -76,19 +83,40 @@ def test_approximately_invariant_to_45_degree_rotations_unlike_a_plain_cnn(c8):
         assert plain > 3 * equivariant
 
 
-def test_group_convolution_transformation_law():
-    """Rotating the input by 90 degrees rotates the maps and shifts the rotation axis by 2."""
+@pytest.mark.parametrize("order", ORDERS)
+def test_group_convolution_transformation_law(order):
+    """Rotating the input by 90 degrees rotates the maps and shifts the rotation axis by a
+    quarter of the group (2 for C8, 1 for C4)."""
     torch.manual_seed(0)
-    lift, conv = LiftingConv(1, 3, 5), GroupConv(3, 2, 3)
+    lift, conv = LiftingConv(1, 3, 5, order), GroupConv(3, 2, 3, order)
     image = torch.randn(1, 1, 17, 17)
 
     def turn(maps: torch.Tensor) -> torch.Tensor:
         batch, chans, height, width = maps.shape
-        fields = torch.rot90(maps, 1, dims=(-2, -1)).view(batch, -1, ORDER, height, width)
-        return fields.roll(2, dims=2).view(batch, chans, height, width)
+        fields = torch.rot90(maps, 1, dims=(-2, -1)).view(batch, -1, order, height, width)
+        return fields.roll(order // 4, dims=2).view(batch, chans, height, width)
 
     with torch.no_grad():
         lifted = lift(image)
         torch.testing.assert_close(lift(torch.rot90(image, 1, dims=(-2, -1))), turn(lifted))
         torch.testing.assert_close(conv(turn(lifted)), turn(conv(lifted)))
-    assert lifted.shape == (1, 3 * ORDER, 17, 17)
+    assert lifted.shape == (1, 3 * order, 17, 17)
+
+
+def test_c4_filters_are_exact_quarter_turns():
+    """C4's lifting filters are the learned filter and its rot90 copies, with no
+    interpolation."""
+    lift = LiftingConv(1, 2, 5, order=4)
+    image = torch.zeros(1, 1, 9, 9)
+    image[0, 0, 4, 4] = 1.0
+    with torch.no_grad():
+        response = lift(image)[0, :, 2:7, 2:7].view(2, 4, 5, 5)
+        flipped = torch.flip(lift.weight[:, 0], dims=(-2, -1))
+        for r in range(4):
+            expected = torch.rot90(flipped, r, dims=(-2, -1))
+            torch.testing.assert_close(response[:, r], expected)
+
+
+def test_unknown_group_order_is_refused():
+    with pytest.raises(ValueError, match=r"order must be one of \(4, 8\), got 6"):
+        LiftingConv(1, 2, 3, order=6)

@@ -59,8 +59,10 @@ def test_classification_settings_are_refused_in_train():
         pretrain_recipe_from_dict({**MINIMAL, "train": {"loss": "bce"}})
     with pytest.raises(ConfigError, match="'ema_decay' is a classification setting"):
         pretrain_recipe_from_dict({**MINIMAL, "train": {"ema_decay": 0.999}})
+    with pytest.raises(ConfigError, match="'precise_bn_batches' is a classification setting"):
+        pretrain_recipe_from_dict({**MINIMAL, "train": {"precise_bn_batches": 50}})
     dumped = PretrainTrainConfig().model_dump()
-    assert not {"loss", "early_stopping_patience", "ema_decay"} & set(dumped)
+    assert not {"loss", "early_stopping_patience", "ema_decay", "precise_bn_batches"} & set(dumped)
     assert dumped["checkpoint_every_n_epochs"] == 10
 
 

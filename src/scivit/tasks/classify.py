@@ -33,7 +33,9 @@ class TrainConfig(StrictModel):
 
     `ema_decay` (e.g. 0.999) keeps an exponential moving average of the weights that
     validation, the checkpoints and so evaluation and prediction use (`scivit.tasks.ema`); it needs
-    an unsharded strategy (auto or ddp).
+    an unsharded strategy (auto or ddp). `precise_bn_batches` (e.g. 50) recomputes the
+    batch-norm statistics over that many training batches before every validation
+    (`scivit.tasks.precise_bn`).
     """
 
     max_epochs: int = Field(10, ge=1)
@@ -52,6 +54,7 @@ class TrainConfig(StrictModel):
     accumulate_grad_batches: int = Field(1, ge=1)
     early_stopping_patience: int | None = Field(5, ge=1)
     ema_decay: float | None = Field(None, gt=0, lt=1)
+    precise_bn_batches: int | None = Field(None, ge=1)
     monitor: str = "auto"
     seed: int = 0
     deterministic: bool = False

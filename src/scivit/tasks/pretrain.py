@@ -37,6 +37,7 @@ CLASSIFICATION_ONLY = (
     "loss_params",
     "early_stopping_patience",
     "ema_decay",
+    "precise_bn_batches",
     "monitor",
     "limit_val_batches",
 )
@@ -56,9 +57,10 @@ class PretrainModelConfig(StrictModel):
 
 class PretrainTrainConfig(TrainConfig):
     """`train`: the classification training settings less those of its loss and validation
-    (loss, monitored metric, early stopping, the validated weight average: pretraining has no
-    labels, and DINO keeps its own moving-average teacher), plus periodic
-    checkpoints and AdamW's betas (MAE uses (0.9, 0.95))."""
+    (loss, monitored metric, early stopping, the validated weight average, the batch-norm
+    statistics recomputed for validation: pretraining has no labels, and DINO keeps its own
+    moving-average teacher), plus periodic checkpoints and AdamW's betas (MAE uses (0.9,
+    0.95))."""
 
     checkpoint_every_n_epochs: PositiveInt | None = 10
     betas: tuple[float, float] = (0.9, 0.999)
@@ -66,6 +68,7 @@ class PretrainTrainConfig(TrainConfig):
     loss_params: dict[str, Any] = Field(default_factory=dict, exclude=True)
     early_stopping_patience: int | None = Field(None, exclude=True)
     ema_decay: float | None = Field(None, exclude=True)
+    precise_bn_batches: int | None = Field(None, exclude=True)
     monitor: str = Field("auto", exclude=True)
     limit_val_batches: float | int = Field(1.0, exclude=True)
 
