@@ -16,6 +16,7 @@ and `--epochs` set the scale (small on a CPU, the published 30,000 per class on 
 from __future__ import annotations
 
 import argparse
+import csv
 import sys
 import tempfile
 import time
@@ -60,6 +61,7 @@ class Row:
     infer_ips: float
     minutes: float
     n_test: int
+    val_accuracy: tuple[float, ...] = ()
 
 
 def zoo_members(selection: str | None) -> list[str]:
@@ -105,6 +107,22 @@ def throughput(
     with torch.inference_mode():
         infer_ips = _images_per_second(lambda: model(images), batch, steps)
     return train_ips, infer_ips
+
+
+def validation_curve(run_dir: Path, metric: str = "val/accuracy") -> tuple[float, ...]:
+    """`metric` after each epoch from a run's CSV logs (a resumed run logs each attempt into its
+    own `version_N` folder; a later attempt's value for an epoch replaces an earlier one)."""
+    logs = sorted(
+        (run_dir / "logs").glob("version_*/metrics.csv"),
+        key=lambda path: int(path.parent.name.removeprefix("version_")),
+    )
+    by_epoch: dict[int, float] = {}
+    for log in logs:
+        with log.open(newline="") as handle:
+            for record in csv.DictReader(handle):
+                if record.get(metric):
+                    by_epoch[int(record["epoch"])] = float(record[metric])
+    return tuple(by_epoch[epoch] for epoch in sorted(by_epoch))
 
 
 def _images_per_second(run: object, batch: int, steps: int) -> float:
@@ -163,6 +181,7 @@ def train_member(name: str, manifest: Path, work: Path, args: argparse.Namespace
         infer_ips=infer_ips,
         minutes=result.train_seconds / 60,
         n_test=metrics["n_frames"],
+        val_accuracy=validation_curve(result.run_dir),
     )
 
 
@@ -195,12 +214,29 @@ def markdown(rows: list[Row], args: argparse.Namespace, pending: Sequence[str] =
             f"{_auc(row.auc_macro)} | "
             f"{row.params_m:.2f} | {row.train_ips:.0f} | {row.infer_ips:.0f} | {row.minutes:.1f} |"
         )
+    lines += _validation_lines(rows)
     if pending:
         lines += [
             "",
             f"Not yet trained: {', '.join(pending)} (re-running with the same `--work` resumes).",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _validation_lines(rows: Sequence[Row]) -> list[str]:
+    """Validation accuracy after each epoch, per member: how steadily each one trained."""
+    curves = [row for row in rows if row.val_accuracy]
+    if not curves:
+        return []
+    lines = [
+        "",
+        "Validation accuracy after each epoch (the test columns use the weights of the epoch "
+        "with the best validation macro F1):",
+        "",
+    ]
+    for row in curves:
+        lines.append(f"- {row.name}: {' '.join(f'{value:.2f}' for value in row.val_accuracy)}")
+    return lines
 
 
 def _threads(count: int) -> str:

@@ -56,6 +56,8 @@ def test_tiny_zoo_table(tmp_path, monkeypatch):
     checkpoint = torch.load(run / "checkpoints" / "best.ckpt", weights_only=True)
     assert "current_model_state" in checkpoint
     assert "Not yet trained" not in text
+    assert len(rows[0].val_accuracy) == 1
+    assert f"- lens_cct: {rows[0].val_accuracy[0]:.2f}\n" in text
     partial = lensing_zoo.markdown(rows, args, ["lens_swin", "lens_pit"])
     assert "Not yet trained: lens_swin, lens_pit" in partial and "| lens_cct |" in partial
 
@@ -116,3 +118,23 @@ def test_noiseless_flag_simulates_without_noise_and_says_so(tmp_path, monkeypatc
     page = lensing_zoo.markdown([row], plain)
     assert "Model II: 10 images per class" in page and "| 4 mirrors % |" in page
     assert lensing_zoo._threads(1) == "1 thread" and lensing_zoo._threads(2) == "2 threads"
+
+
+def test_validation_curve_reads_every_attempt_of_a_resumed_run(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    monkeypatch.delitem(sys.modules, "lensing_zoo", raising=False)
+    import lensing_zoo
+
+    attempts = {
+        "version_0": "epoch,step,train/loss,val/accuracy\n0,9,0.9,\n0,9,,0.5\n1,19,,0.25\n",
+        "version_10": "epoch,step,val/accuracy\n1,19,0.75\n2,29,0.8\n",
+        "version_2": "epoch,step,val/accuracy\n1,19,0.6\n",
+    }
+    for name, text in attempts.items():
+        (tmp_path / "logs" / name).mkdir(parents=True)
+        (tmp_path / "logs" / name / "metrics.csv").write_text(text)
+    assert lensing_zoo.validation_curve(tmp_path) == (0.5, 0.75, 0.8)
+    assert lensing_zoo.validation_curve(tmp_path / "missing") == ()
+    row = lensing_zoo.Row("lens_cct", 90.0, 91.0, {}, 0.9, 1.9, 10.0, 20.0, 1.0, 30, (0.5, 0.75))
+    page = lensing_zoo.markdown([row], lensing_zoo.parse_args([]))
+    assert "- lens_cct: 0.50 0.75\n" in page

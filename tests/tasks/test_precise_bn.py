@@ -117,7 +117,7 @@ def test_validation_inside_fit_sees_the_recomputed_statistics(tmp_path, average)
     assert len(after_sanity_check) == 2 * 6
     for mean in after_sanity_check:
         torch.testing.assert_close(mean, inputs[:8].mean(0))
-    plain, _ = _fit(tmp_path / "plain", [])
+    plain, _ = _fit(tmp_path / "plain", ["train.precise_bn_batches=null"])
     assert not torch.allclose(plain.validated[-1], inputs[:8].mean(0), atol=0.1)
 
 
