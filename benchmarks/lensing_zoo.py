@@ -196,7 +196,8 @@ def markdown(rows: list[Row], args: argparse.Namespace, pending: Sequence[str] =
         f"{args.per_class} images per class "
         f"({args.image_size} px), split 80/10/10 by seed ({rows[0].n_test} test images); "
         f"every model trained from random initialisation for {args.epochs} epochs, "
-        f"batch {args.batch_size}, lr {args.lr}{_ema_note(args.ema_decay)}, on {device} "
+        f"batch {args.batch_size}, lr {args.lr}{_ema_note(args.ema_decay)}"
+        f"{_batch_norm_note(args.override)}, on {device} "
         f"with {_threads(torch.get_num_threads())}.",
         f"The published benchmark reached {SEED_TABLE[args.model]}% on Model {args.model} "
         "with 30,000 images per class; compare only at matching scale.",
@@ -257,6 +258,14 @@ def _noise_note(noiseless: bool) -> str:
 def _ema_note(decay: float | None) -> str:
     """How the evaluated weights were obtained, for the page's set-up line."""
     return "" if decay is None else f", evaluated with a moving average of the weights ({decay})"
+
+
+def _batch_norm_note(overrides: Sequence[str]) -> str:
+    """How validation's batch-norm statistics were obtained, for the page's set-up line."""
+    batches = load_recipe("lensing-base", list(overrides)).train.precise_bn_batches
+    if batches is None:
+        return ", batch-norm statistics as running averages"
+    return f", batch-norm statistics recomputed over {batches} training batches for validation"
 
 
 def _auc(value: float | None) -> str:

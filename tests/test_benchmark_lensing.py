@@ -138,3 +138,6 @@ def test_validation_curve_reads_every_attempt_of_a_resumed_run(tmp_path, monkeyp
     row = lensing_zoo.Row("lens_cct", 90.0, 91.0, {}, 0.9, 1.9, 10.0, 20.0, 1.0, 30, (0.5, 0.75))
     page = lensing_zoo.markdown([row], lensing_zoo.parse_args([]))
     assert "- lens_cct: 0.50 0.75\n" in page
+    assert "recomputed over 50 training batches for validation" in page
+    running = lensing_zoo.parse_args(["--override=train.precise_bn_batches=null"])
+    assert "statistics as running averages" in lensing_zoo.markdown([row], running)
