@@ -28,8 +28,8 @@ timm's linear patch embedding, which sits at chance on lensing images: see that 
 † stem stride 4 as on ImageNet; option `stem_stride: 2` keeps twice the resolution.
 The equivariant ResNets take option `fields: [a, b, c]` for the fields of their three stages.
 
-‡ the C8 ResNet's fields with half the rotations: a quarter of its arithmetic (3.3 times its
-training speed on a 2-core CPU) for exact quarter-turn invariance without filter interpolation.
+‡ the C8 ResNet's fields with half the rotations: a quarter of its arithmetic, for exact
+quarter-turn invariance without filter interpolation (training speeds: docs/results).
 
 Parameters (millions) are counted at 64 and 150 px (position embeddings and sub-sampling
 convolutions grow with the size); every member but the C4 ResNet has 1-6 M.
