@@ -5,12 +5,12 @@ no substructure, CDM subhalos, axion vortex) is split once by seed; every archit
 from random initialisation with the same recipe (`lensing-base`: standardized counts, mirror images
 about the lens axis, AdamW, warm-up + cosine, cross-entropy), the same epochs, batch size and
 learning rate, then is evaluated on the same test split. The table reports test accuracy (of single
-images, and of logits averaged over each image's four mirror images, or its eight symmetries
-with `--views d4`), per-class and macro
-one-vs-rest ROC AUC, parameters, and training and inference images/s measured on identical
-in-memory batches in this process. Numbers in the docs come only from this script; `--per-class`
-and `--epochs` set the scale (small on a CPU, the published 30,000 per class on a GPU);
-`--noiseless` simulates the images without noise, as the published Model II set was made.
+images, and of logits averaged over each image's four mirror images, or its eight symmetries with
+`--views d4`), per-class and macro one-vs-rest ROC AUC, parameters, and training and inference
+images/s measured on identical in-memory batches in this process, on the device and in the
+precision training used. Numbers in the docs come only from this script; `--per-class` and
+`--epochs` set the scale (small on a CPU, the published 30,000 per class on a GPU); `--noiseless`
+simulates the images without noise, as the published Model II set was made.
 """
 
 from __future__ import annotations
@@ -20,17 +20,18 @@ import csv
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from scivit.evaluate.numerics import TrainedNumerics
 from scivit.evaluate.run import evaluate
 from scivit.fileio import atomic_open
 from scivit.models import BACKBONES
 from scivit.models.classifier import build_classifier
-from scivit.recipe import load_recipe
+from scivit.recipe import Recipe, load_recipe
 from scivit.simulate import simulate_lensing
 from scivit.train import train
 
@@ -85,16 +86,17 @@ def member_label(name: str, options: Sequence[str]) -> str:
     return " ".join([name, *options])
 
 
-def throughput(
-    name: str, size: int, batch: int, options: Sequence[str] = (), steps: int = 6
-) -> tuple[float, float]:
-    """Training and inference images/s of a fresh classifier on random in-memory batches."""
-    overrides = [f"model.backbone={name}", f"model.img_size={size}", *model_overrides(options)]
-    recipe = load_recipe("lensing-base", overrides)
-    model = build_classifier(recipe.model, len(CLASSES))
+def throughput(recipe: Recipe, steps: int = 6) -> tuple[float, float]:
+    """Training and inference images/s of a fresh classifier built from `recipe`, on random
+    in-memory batches, on the device training uses (a GPU when there is one) and with its
+    precision and memory layout."""
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    size, batch = recipe.data.image_size, recipe.data.batch_size
+    classifier = build_classifier(recipe.model, len(CLASSES)).to(device)
+    model = TrainedNumerics(classifier, recipe.train.precision, recipe.train.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    images = torch.randn(batch, 1, size, size)
-    targets = torch.randint(0, len(CLASSES), (batch,))
+    images = torch.randn(batch, recipe.model.in_chans, size, size, device=device)
+    targets = torch.randint(0, len(CLASSES), (batch,), device=device)
     loss_fn = torch.nn.CrossEntropyLoss()
 
     def step() -> None:
@@ -102,10 +104,10 @@ def throughput(
         loss_fn(model(images), targets).backward()
         optimizer.step()
 
-    train_ips = _images_per_second(step, batch, steps)
+    train_ips = _images_per_second(step, batch, steps, device)
     model.eval()
     with torch.inference_mode():
-        infer_ips = _images_per_second(lambda: model(images), batch, steps)
+        infer_ips = _images_per_second(lambda: model(images), batch, steps, device)
     return train_ips, infer_ips
 
 
@@ -125,12 +127,22 @@ def validation_curve(run_dir: Path, metric: str = "val/accuracy") -> tuple[float
     return tuple(by_epoch[epoch] for epoch in sorted(by_epoch))
 
 
-def _images_per_second(run: object, batch: int, steps: int) -> float:
-    run()  # type: ignore[operator]
+def _images_per_second(
+    run: Callable[[], object], batch: int, steps: int, device: torch.device
+) -> float:
+    run()
+    _synchronize(device)
     start = time.perf_counter()
     for _ in range(steps):
-        run()  # type: ignore[operator]
+        run()
+    _synchronize(device)
     return steps * batch / (time.perf_counter() - start)
+
+
+def _synchronize(device: torch.device) -> None:
+    """Wait for queued GPU work, so that timings cover it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 def train_member(name: str, manifest: Path, work: Path, args: argparse.Namespace) -> Row:
@@ -169,7 +181,7 @@ def train_member(name: str, manifest: Path, work: Path, args: argparse.Namespace
     ).metrics
     model = build_classifier(recipe.model, len(CLASSES))
     params = sum(p.numel() for p in model.parameters()) / 1e6
-    train_ips, infer_ips = throughput(name, args.image_size, args.batch_size, args.model_option)
+    train_ips, infer_ips = throughput(recipe)
     return Row(
         name=label,
         accuracy=100 * metrics["accuracy"],

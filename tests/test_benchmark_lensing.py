@@ -12,6 +12,8 @@ import pytest
 import torch
 import yaml
 
+from scivit.recipe import load_recipe
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
@@ -80,8 +82,19 @@ def test_model_options_reach_every_member_and_name_its_row(monkeypatch):
         return build(config, num_classes)
 
     monkeypatch.setattr(lensing_zoo, "build_classifier", recording_build)
-    assert min(lensing_zoo.throughput("lens_resnet18", 64, 4, args.model_option, steps=1)) > 0
+    numerics = []
+
+    class RecordingNumerics(lensing_zoo.TrainedNumerics):
+        def forward(self, images):
+            numerics.append((self.precision, images.shape[0]))
+            return super().forward(images)
+
+    monkeypatch.setattr(lensing_zoo, "TrainedNumerics", RecordingNumerics)
+    overrides = ["model.backbone=lens_resnet18", "data.batch_size=4", "train.precision=32-true"]
+    recipe = load_recipe("lensing-base", overrides + lensing_zoo.model_overrides(args.model_option))
+    assert min(lensing_zoo.throughput(recipe, steps=1)) > 0
     assert built == [{"stem_stride": 2}]
+    assert set(numerics) == {("32-true", 4)}
     for flag in ("--model-option=stem_stride", "--override=data.augment"):
         with pytest.raises(SystemExit):
             lensing_zoo.parse_args([flag])
